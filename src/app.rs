@@ -1,0 +1,170 @@
+//! Building the application: database, migrations, first admin, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::web as aw;
+use actix_web::{App, HttpServer};
+use sha2::{Digest, Sha512};
+
+use crate::accounts::{self, Bootstrap};
+use crate::clock::Clock;
+use crate::config::{Secret, Settings};
+use crate::db::audit::AuditContext;
+use crate::db::{Db, PoolSettings, kv, migrate};
+use crate::jobs;
+use crate::web::AppState;
+use crate::web::errors::render_errors;
+use crate::web::middleware::{csrf_guard, limit_body, observe};
+use crate::web::session_store::DbSessionStore;
+
+pub const SESSION_COOKIE: &str = "agentdesk_session";
+
+/// Connects, applies pending migrations and returns the database.
+pub async fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<Db> {
+    let pool = PoolSettings {
+        max_connections: settings.db_max_connections,
+        ..PoolSettings::default()
+    };
+    let db = Db::connect(&settings.database_url, &pool).await?;
+    let applied = migrate::up(&db, clock.now()).await?;
+    for name in applied {
+        tracing::info!(migration = name, "applied migration");
+    }
+    Ok(db)
+}
+
+/// The key behind cookies and (later) stored credentials: the setting, else one generated once and
+/// kept in the database so every instance and restart agrees.
+pub async fn secret_key(db: &Db, settings: &Settings) -> anyhow::Result<Secret> {
+    if let Some(k) = &settings.secret_key {
+        return Ok(k.clone());
+    }
+    let mut c = db.acquire().await?;
+    let generated = crate::passwords::random_urlsafe(48);
+    Ok(Secret::new(
+        kv::get_or_insert(c.conn(), "secret_key", &generated).await?,
+    ))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub db: Db,
+    pub bootstrap: Bootstrap,
+}
+
+impl Application {
+    /// Prepares everything and binds the listener (port 0 picks a free port, as tests do).
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let db = prepare_database(&settings, clock.as_ref()).await?;
+        let ctx = AuditContext::system("startup", clock.now());
+        let configured = settings.admin_email.clone().zip(
+            settings
+                .admin_password
+                .as_ref()
+                .map(|p| p.expose().to_string()),
+        );
+        let bootstrap = accounts::bootstrap_admin(&db, &ctx, configured)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let key = Key::from(&Sha512::digest(
+            secret_key(&db, &settings).await?.expose().as_bytes(),
+        ));
+        crate::passwords::warm_up();
+
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        if settings.scheduler {
+            jobs::spawn_loop(db.clone(), clock.clone(), settings.session_max);
+        }
+        let server = run(listener, db.clone(), settings, clock, key)?;
+        Ok(Application {
+            port,
+            server,
+            db,
+            bootstrap,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the server is stopped), then closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.db.close().await;
+        result
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn run(
+    listener: TcpListener,
+    db: Db,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    key: Key,
+) -> anyhow::Result<Server> {
+    let store = DbSessionStore {
+        db: db.clone(),
+        clock: clock.clone(),
+        max_lifetime: chrono::Duration::from_std(settings.session_max)?,
+    };
+    let idle = actix_web::cookie::time::Duration::seconds(settings.session_idle.as_secs() as i64);
+    let secure = settings.cookie_secure();
+    let grace = settings.shutdown_grace.as_secs();
+    let workers = settings.workers;
+    let body_limit = settings.body_limit;
+    let state = aw::Data::new(AppState {
+        db,
+        settings,
+        clock,
+        metrics: Default::default(),
+    });
+
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
+            .cookie_name(SESSION_COOKIE.into())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(secure)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(
+                BrowserSession::default()
+                    .state_ttl(idle)
+                    .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+            )
+            .build();
+        App::new()
+            .app_data(state.clone())
+            .app_data(aw::PayloadConfig::new(body_limit))
+            .app_data(aw::JsonConfig::default().limit(body_limit))
+            .app_data(aw::FormConfig::default().limit(body_limit))
+            .configure(crate::web::routes)
+            .default_service(aw::to(crate::web::not_found))
+            // Listed innermost first: CSRF needs the session, errors are rendered with the session
+            // and correlation id in place, `observe` sees every final response.
+            .wrap(from_fn(csrf_guard))
+            .wrap(sessions)
+            .wrap(from_fn(limit_body))
+            .wrap(from_fn(render_errors))
+            .wrap(Compress::default())
+            .wrap(from_fn(observe))
+    })
+    .listen(listener)?
+    .shutdown_timeout(grace);
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}

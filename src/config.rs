@@ -1,0 +1,221 @@
+//! Settings from the environment (and a `.env` file when present), validated once at start.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A value that must never be printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/agentdesk.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Every setting, with its environment variable, default and meaning; `--help` prints this table.
+pub const SETTINGS_HELP: &str = "\
+Settings (environment variables; a .env file in the working directory is read when present):
+  DATABASE_URL                     sqlite://data/agentdesk.db (default, created if missing) or
+                                   postgres://user:pass@host/db, postgres:///db?host=/run/postgresql
+  AGENTDESK_BIND                   address to listen on [default: 127.0.0.1:8080]
+  AGENTDESK_ADMIN_EMAIL            e-mail of the admin created on a database without users
+  AGENTDESK_ADMIN_PASSWORD         its password (then nothing is printed and no change is forced)
+  AGENTDESK_SECRET_KEY             key for cookies and stored credentials (>= 32 chars); when unset
+                                   one is generated once and kept in the database
+  AGENTDESK_COOKIE_SECURE          true|false: Secure session cookie [default: false on loopback, else true]
+  AGENTDESK_SESSION_IDLE_MINUTES   a session ends after this long without a request [default: 30]
+  AGENTDESK_SESSION_MAX_HOURS      and at the latest this long after sign-in [default: 12]
+  AGENTDESK_BODY_LIMIT_BYTES       largest request body accepted, else 413 [default: 1048576]
+  AGENTDESK_SHUTDOWN_GRACE_SECONDS time in-flight requests get to finish on SIGTERM/SIGINT [default: 30]
+  AGENTDESK_DB_MAX_CONNECTIONS     connection pool size [default: 10]
+  AGENTDESK_SCHEDULER              on|off: run the background job loop inside the server [default: on]
+  AGENTDESK_WORKERS                HTTP worker threads [default: number of CPUs]
+  RUST_LOG                         log filter, e.g. info or agentdesk=debug [default: info]";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub secret_key: Option<Secret>,
+    pub cookie_secure: Option<bool>,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub body_limit: usize,
+    pub shutdown_grace: Duration,
+    pub db_max_connections: u32,
+    pub scheduler: bool,
+    pub workers: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            bind: DEFAULT_BIND.into(),
+            admin_email: None,
+            admin_password: None,
+            secret_key: None,
+            cookie_secure: None,
+            session_idle: Duration::from_secs(30 * 60),
+            session_max: Duration::from_secs(12 * 3600),
+            body_limit: 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+            db_max_connections: 10,
+            scheduler: true,
+            workers: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the environment (after loading `.env`, which never overrides a set variable).
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+        let d = Settings::default();
+        let number = |key: &str, default: u64| -> anyhow::Result<u64> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| anyhow::anyhow!("{key} must be a whole number, got {v:?}")),
+            }
+        };
+        let flag = |key: &str| -> anyhow::Result<Option<bool>> {
+            match get(key).map(|v| v.trim().to_lowercase()) {
+                None => Ok(None),
+                Some(v) if ["1", "true", "on", "yes"].contains(&v.as_str()) => Ok(Some(true)),
+                Some(v) if ["0", "false", "off", "no"].contains(&v.as_str()) => Ok(Some(false)),
+                Some(v) => anyhow::bail!("{key} must be on/off or true/false, got {v:?}"),
+            }
+        };
+        let database_url = get("DATABASE_URL").unwrap_or(d.database_url);
+        crate::db::Engine::from_url(&database_url)?;
+        let bind = get("AGENTDESK_BIND").unwrap_or(d.bind);
+        bind.parse::<SocketAddr>().map_err(|_| {
+            anyhow::anyhow!("AGENTDESK_BIND must be host:port like 127.0.0.1:8080, got {bind:?}")
+        })?;
+        let admin_email = get("AGENTDESK_ADMIN_EMAIL");
+        let admin_password = get("AGENTDESK_ADMIN_PASSWORD").map(Secret::new);
+        if admin_email.is_some() != admin_password.is_some() {
+            anyhow::bail!(
+                "set both AGENTDESK_ADMIN_EMAIL and AGENTDESK_ADMIN_PASSWORD, or neither"
+            );
+        }
+        if let Some(p) = &admin_password
+            && let Some(problem) = crate::domain::roles::password_problem(p.expose())
+        {
+            anyhow::bail!("AGENTDESK_ADMIN_PASSWORD: {problem}");
+        }
+        let secret_key = get("AGENTDESK_SECRET_KEY").map(Secret::new);
+        if let Some(k) = &secret_key
+            && k.expose().len() < 32
+        {
+            anyhow::bail!("AGENTDESK_SECRET_KEY must be at least 32 characters");
+        }
+        let idle = number("AGENTDESK_SESSION_IDLE_MINUTES", 30)?;
+        let max = number("AGENTDESK_SESSION_MAX_HOURS", 12)?;
+        if idle == 0 || max == 0 {
+            anyhow::bail!("session lifetimes must be greater than zero");
+        }
+        let workers = match number("AGENTDESK_WORKERS", 0)? {
+            0 => None,
+            n => Some(n as usize),
+        };
+        Ok(Settings {
+            database_url,
+            bind,
+            admin_email,
+            admin_password,
+            secret_key,
+            cookie_secure: flag("AGENTDESK_COOKIE_SECURE")?,
+            session_idle: Duration::from_secs(idle * 60),
+            session_max: Duration::from_secs(max * 3600),
+            body_limit: number("AGENTDESK_BODY_LIMIT_BYTES", d.body_limit as u64)? as usize,
+            shutdown_grace: Duration::from_secs(number("AGENTDESK_SHUTDOWN_GRACE_SECONDS", 30)?),
+            db_max_connections: number("AGENTDESK_DB_MAX_CONNECTIONS", 10)?.max(1) as u32,
+            scheduler: flag("AGENTDESK_SCHEDULER")?.unwrap_or(true),
+            workers,
+        })
+    }
+
+    /// Secure cookies unless told otherwise or serving on loopback only.
+    pub fn cookie_secure(&self) -> bool {
+        self.cookie_secure
+            .unwrap_or_else(|| match self.bind.parse::<SocketAddr>() {
+                Ok(addr) => !addr.ip().is_loopback(),
+                Err(_) => true,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_loopback() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert!(!s.cookie_secure());
+        assert!(s.scheduler);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert!(
+            with(&[("AGENTDESK_BIND", "nowhere")])
+                .unwrap_err()
+                .to_string()
+                .contains("AGENTDESK_BIND")
+        );
+        assert!(with(&[("DATABASE_URL", "mysql://x")]).is_err());
+        assert!(
+            with(&[("AGENTDESK_ADMIN_EMAIL", "a@b.io")])
+                .unwrap_err()
+                .to_string()
+                .contains("both")
+        );
+        assert!(with(&[("AGENTDESK_SCHEDULER", "maybe")]).is_err());
+        assert!(
+            with(&[("AGENTDESK_BIND", "0.0.0.0:80")])
+                .unwrap()
+                .cookie_secure()
+        );
+        assert!(
+            !with(&[
+                ("AGENTDESK_BIND", "0.0.0.0:80"),
+                ("AGENTDESK_COOKIE_SECURE", "false")
+            ])
+            .unwrap()
+            .cookie_secure()
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! The audit writer: the one place that appends to the audit trail. Callers pass their open
+//! transaction, so the entry commits or rolls back together with the change it describes.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::Conn;
+use crate::domain::roles::Role;
+use crate::on_conn;
+
+/// Who did it and under which request: what every audit entry carries besides the change itself.
+#[derive(Debug, Clone)]
+pub struct AuditContext {
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<Role>,
+    pub correlation_id: String,
+    pub now: DateTime<Utc>,
+}
+
+impl AuditContext {
+    /// Changes made from the command line or at start-up, by nobody signed in.
+    pub fn system(correlation_id: impl Into<String>, now: DateTime<Utc>) -> Self {
+        AuditContext {
+            actor_user_id: None,
+            actor_role: None,
+            correlation_id: correlation_id.into(),
+            now,
+        }
+    }
+}
+
+/// One change of state.
+pub struct Change<'a> {
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub action: &'a str,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+pub async fn record(c: Conn<'_>, ctx: &AuditContext, change: Change<'_>) -> sqlx::Result<()> {
+    crate::execute!(c, sqlx::query(
+        "INSERT INTO audit_log (at, actor_user_id, actor_role, entity_type, entity_id, action, before, after, correlation_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(ctx.now).bind(ctx.actor_user_id).bind(ctx.actor_role.map(|r| r.as_str()))
+        .bind(change.entity_type).bind(change.entity_id).bind(change.action)
+        .bind(change.before.map(Json)).bind(change.after.map(Json)).bind(&ctx.correlation_id)
+        )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub actor_email: Option<String>,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub action: String,
+    pub before: Option<Json<Value>>,
+    pub after: Option<Json<Value>>,
+    pub correlation_id: String,
+}
+
+const SELECT: &str = "SELECT a.id, a.at, a.actor_user_id, a.actor_role, u.email AS actor_email, a.entity_type, a.entity_id, \
+     a.action, a.before, a.after, a.correlation_id FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id";
+
+/// The newest entries, optionally for one entity.
+pub async fn recent(
+    c: Conn<'_>,
+    entity: Option<(&str, &str)>,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditEntry>> {
+    let (t, id) = entity.unzip();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE ($1 IS NULL OR (a.entity_type = $1 AND a.entity_id = $2)) ORDER BY a.id DESC LIMIT $3"
+    ));
+    on_conn!(c, e => sqlx::query_as(sql).bind(t).bind(id).bind(limit).fetch_all(e).await)
+}

@@ -1,0 +1,253 @@
+//! The database handle: one enum over the two engines, and a dispatch macro so every query is written
+//! once (with `$1…$N` placeholders) and compiled for PostgreSQL and SQLite alike.
+
+pub mod audit;
+pub mod customers;
+pub mod kv;
+pub mod login_attempts;
+pub mod migrate;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{
+    ConnectOptions, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection,
+    SqlitePool,
+};
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Sqlite,
+}
+
+impl Engine {
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else {
+            anyhow::bail!("DATABASE_URL must start with postgres://, postgresql:// or sqlite:")
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A connection pool on one of the two engines.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// A borrowed connection: what every query function takes, whether it runs inside a transaction or not.
+pub enum Conn<'a> {
+    Postgres(&'a mut PgConnection),
+    Sqlite(&'a mut SqliteConnection),
+}
+
+/// A pooled connection outside any transaction (for reads).
+pub enum PooledConn {
+    Postgres(PoolConnection<Postgres>),
+    Sqlite(PoolConnection<Sqlite>),
+}
+
+/// A write transaction. SQLite ones start with `BEGIN IMMEDIATE` so concurrent writers queue on the
+/// busy timeout instead of failing half-way with SQLITE_BUSY.
+pub enum Tx {
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+}
+
+/// Runs `$body` with `$c` bound to the engine-specific executor of a [`Conn`].
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Postgres($c) => $body,
+            $crate::db::Conn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Runs a statement built by `$query` on a [`Conn`]; yields the number of rows it affected.
+#[macro_export]
+macro_rules! execute {
+    ($conn:expr, $query:expr) => {
+        $crate::on_conn!($conn, e => $query.execute(e).await.map(|r| r.rows_affected()))
+    };
+}
+
+impl PooledConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PooledConn::Postgres(c) => Conn::Postgres(&mut *c),
+            PooledConn::Sqlite(c) => Conn::Sqlite(&mut *c),
+        }
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Postgres(t) => Conn::Postgres(&mut *t),
+            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+        }
+    }
+
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
+        }
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Db {
+    /// Connects to the database the URL names. A SQLite file (and its folder) is created if missing.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Db> {
+        match Engine::from_url(url)? {
+            Engine::Postgres => {
+                let options = PgConnectOptions::from_str(url)?
+                    .log_statements(tracing::log::LevelFilter::Trace);
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options)
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+            Engine::Sqlite => {
+                let options = sqlite_options(url)?;
+                if let Some(dir) = options.get_filename().parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options)
+                    .await?;
+                Ok(Db::Sqlite(pool))
+            }
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Db::Postgres(_) => Engine::Postgres,
+            Db::Sqlite(_) => Engine::Sqlite,
+        }
+    }
+
+    pub async fn acquire(&self) -> sqlx::Result<PooledConn> {
+        Ok(match self {
+            Db::Postgres(p) => PooledConn::Postgres(p.acquire().await?),
+            Db::Sqlite(p) => PooledConn::Sqlite(p.acquire().await?),
+        })
+    }
+
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// Checks that the database answers right now. For SQLite a fresh connection is opened, so a
+    /// database file that disappeared or became unreadable is noticed even though pooled
+    /// connections still hold it open.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Postgres(p) => {
+                let mut c = p.acquire().await?;
+                sqlx::query("SELECT 1").execute(&mut *c).await?;
+            }
+            Db::Sqlite(p) => {
+                let options = p
+                    .connect_options()
+                    .as_ref()
+                    .clone()
+                    .create_if_missing(false)
+                    .read_only(true);
+                let mut c = SqliteConnection::connect_with(&options).await?;
+                sqlx::query("SELECT count(*) FROM sqlite_master")
+                    .execute(&mut c)
+                    .await?;
+                c.close().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// (connections open, of which idle) for the metrics page.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self {
+            Db::Postgres(p) => (p.size(), p.num_idle()),
+            Db::Sqlite(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Postgres(p) => p.close().await,
+            Db::Sqlite(p) => p.close().await,
+        }
+    }
+
+    /// The SQLite database file, when this is SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Db::Sqlite(p) => Some(p.connect_options().get_filename().to_path_buf()),
+            Db::Postgres(_) => None,
+        }
+    }
+}
+
+pub fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+/// True when a database error is a unique-constraint violation (same SQLSTATE class on both engines).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(e) => e.is_unique_violation(),
+        _ => false,
+    }
+}

@@ -1,0 +1,198 @@
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::Conn;
+use crate::domain::roles::Role;
+use crate::on_conn;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub customer_id: Option<String>,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A user as the rest of the app sees it.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub customer_id: Option<String>,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            email: r.email,
+            password_hash: r.password_hash,
+            // The CHECK constraint keeps unknown roles out; read-only is the safe fallback.
+            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+            customer_id: r.customer_id,
+            disabled: r.disabled,
+            must_change_password: r.must_change_password,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl User {
+    /// What the audit trail records of a user (never the password hash).
+    pub fn audit_json(&self) -> serde_json::Value {
+        json!({
+            "id": self.id,
+            "email": self.email,
+            "role": self.role.as_str(),
+            "customer_id": self.customer_id,
+            "disabled": self.disabled,
+            "must_change_password": self.must_change_password,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, email, password_hash, role, customer_id, disabled, must_change_password, created_at, updated_at";
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub customer_id: Option<&'a str>,
+    pub must_change_password: bool,
+}
+
+pub async fn insert(c: Conn<'_>, u: &NewUser<'_>, now: DateTime<Utc>) -> sqlx::Result<User> {
+    let row: UserRow = on_conn!(c, e => sqlx::query_as(
+        "INSERT INTO users (email, password_hash, role, customer_id, disabled, must_change_password, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) \
+         RETURNING id, email, password_hash, role, customer_id, disabled, must_change_password, created_at, updated_at")
+        .bind(u.email).bind(u.password_hash).bind(u.role.as_str()).bind(u.customer_id)
+        .bind(u.must_change_password).bind(now)
+        .fetch_one(e).await)?;
+    Ok(row.into())
+}
+
+pub async fn by_id(c: Conn<'_>, id: i64) -> sqlx::Result<Option<User>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
+    let row: Option<UserRow> =
+        on_conn!(c, e => sqlx::query_as(sql).bind(id).fetch_optional(e).await)?;
+    Ok(row.map(User::from))
+}
+
+pub async fn by_email(c: Conn<'_>, email: &str) -> sqlx::Result<Option<User>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE email = $1"));
+    let row: Option<UserRow> =
+        on_conn!(c, e => sqlx::query_as(sql).bind(email).fetch_optional(e).await)?;
+    Ok(row.map(User::from))
+}
+
+pub async fn count(c: Conn<'_>) -> sqlx::Result<i64> {
+    on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(e).await)
+}
+
+/// A user in the admin list, with their customer's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserListRow {
+    pub id: i64,
+    pub email: String,
+    pub role: String,
+    pub customer_id: Option<String>,
+    pub customer_name: Option<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Users matching a search (e-mail or customer name, case-insensitive) and an optional role, newest
+/// first, at most `limit`, after the keyset cursor `before_id`.
+pub async fn search(
+    c: Conn<'_>,
+    query: &str,
+    role: Option<Role>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<UserListRow>> {
+    let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
+    on_conn!(c, e => sqlx::query_as(
+        "SELECT u.id, u.email, u.role, u.customer_id, c.name AS customer_name, u.disabled, u.created_at \
+         FROM users u LEFT JOIN customers c ON c.id = u.customer_id \
+         WHERE ($1 = '%%' OR u.email LIKE $1 ESCAPE '\\' OR lower(c.name) LIKE $1 ESCAPE '\\') \
+           AND ($2 IS NULL OR u.role = $2) \
+           AND ($3 IS NULL OR u.id < $3) \
+         ORDER BY u.id DESC LIMIT $4")
+        .bind(&pattern).bind(role.map(|r| r.as_str())).bind(before_id).bind(limit)
+        .fetch_all(e).await)
+}
+
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub async fn set_role(
+    c: Conn<'_>,
+    id: i64,
+    role: Role,
+    customer_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    crate::execute!(
+        c,
+        sqlx::query("UPDATE users SET role = $1, customer_id = $2, updated_at = $3 WHERE id = $4")
+            .bind(role.as_str())
+            .bind(customer_id)
+            .bind(now)
+            .bind(id)
+    )?;
+    Ok(())
+}
+
+pub async fn set_disabled(
+    c: Conn<'_>,
+    id: i64,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    crate::execute!(
+        c,
+        sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+            .bind(disabled)
+            .bind(now)
+            .bind(id)
+    )?;
+    Ok(())
+}
+
+pub async fn set_password(
+    c: Conn<'_>,
+    id: i64,
+    password_hash: &str,
+    must_change: bool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    crate::execute!(c, sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
+        .bind(password_hash).bind(must_change).bind(now).bind(id))?;
+    Ok(())
+}
+
+/// How many enabled admins there are (the last one may not be demoted or disabled).
+pub async fn count_active_admins(c: Conn<'_>) -> sqlx::Result<i64> {
+    on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled").fetch_one(e).await)
+}
+
+/// Number of users per role, for the dashboard.
+pub async fn count_by_role(c: Conn<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    on_conn!(c, e => sqlx::query_as("SELECT role, COUNT(*) FROM users GROUP BY role ORDER BY role").fetch_all(e).await)
+}

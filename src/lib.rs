@@ -1,0 +1,13 @@
+//! agentdesk: the admin and customer portal of an AI-agent workforce platform.
+
+pub mod accounts;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod jobs;
+pub mod passwords;
+pub mod web;

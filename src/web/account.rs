@@ -1,0 +1,156 @@
+//! `/account/tokens`: a user's personal API tokens.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use validator::Validate;
+
+use super::AppState;
+use super::auth::{SignedIn, audit_context};
+use super::forms::{Form, violations};
+use super::pages::{FormErrors, PageCtx, flash, render, see_other};
+use super::view::Ts;
+use crate::accounts;
+use crate::db::tokens::{self, ApiToken};
+use crate::error::AppError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account/tokens", web::get().to(tokens_page))
+        .route("/account/tokens", web::post().to(create_token))
+        .route("/account/tokens/{id}/revoke", web::post().to(revoke_token));
+}
+
+/// A token as the lists show it.
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub created: Ts,
+    pub last_used: Option<Ts>,
+    pub revoked: bool,
+}
+
+impl From<ApiToken> for TokenRow {
+    fn from(t: ApiToken) -> Self {
+        TokenRow {
+            id: t.id,
+            name: t.name,
+            created: Ts(t.created_at),
+            last_used: t.last_used_at.map(Ts),
+            revoked: t.revoked_at.is_some(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/tokens.html")]
+struct TokensPage {
+    ctx: PageCtx,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+    token_name: String,
+    errors: FormErrors,
+}
+
+async fn list(state: &AppState, user_id: i64) -> Result<Vec<TokenRow>, AppError> {
+    let mut c = state.db.acquire().await?;
+    Ok(tokens::for_user(c.conn(), user_id)
+        .await?
+        .into_iter()
+        .map(TokenRow::from)
+        .collect())
+}
+
+async fn tokens_page(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    ctx: PageCtx,
+) -> Result<HttpResponse, AppError> {
+    let tokens = list(&state, user.user.id).await?;
+    render(
+        StatusCode::OK,
+        &TokensPage {
+            ctx,
+            tokens,
+            new_token: None,
+            token_name: String::new(),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize, Validate)]
+struct TokenForm {
+    #[serde(default)]
+    #[validate(length(
+        min = 1,
+        max = 100,
+        message = "Give the token a name of 1 to 100 characters."
+    ))]
+    name: String,
+}
+
+async fn create_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    ctx: PageCtx,
+    Form(form): Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let result = match form.validate() {
+        Err(e) => Err(AppError::invalid(violations(&e))),
+        Ok(()) => {
+            accounts::create_token(
+                &state.db,
+                &audit_context(&req, &state, Some(&user.user)),
+                user.user.id,
+                &form.name,
+            )
+            .await
+        }
+    };
+    match FormErrors::from_result(result)? {
+        Ok((_, token)) => {
+            let tokens = list(&state, user.user.id).await?;
+            // Shown in this response only; a reload shows the list without it.
+            render(
+                StatusCode::CREATED,
+                &TokensPage {
+                    ctx,
+                    tokens,
+                    new_token: Some(token),
+                    token_name: String::new(),
+                    errors: FormErrors::default(),
+                },
+            )
+        }
+        Err(errors) => {
+            let tokens = list(&state, user.user.id).await?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &TokensPage {
+                    ctx,
+                    tokens,
+                    new_token: None,
+                    token_name: form.name,
+                    errors,
+                },
+            )
+        }
+    }
+}
+
+async fn revoke_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let audit = audit_context(&req, &state, Some(&user.user));
+    let t =
+        accounts::revoke_token(&state.db, &audit, path.into_inner(), Some(user.user.id)).await?;
+    flash(&session, "success", format!("Token “{}” revoked.", t.name));
+    Ok(see_other("/account/tokens"))
+}

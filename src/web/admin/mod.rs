@@ -1,0 +1,42 @@
+//! `/admin`: the staff area.
+
+pub mod users;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::AppState;
+use super::auth::Staff;
+use super::pages::{PageCtx, render};
+use super::view::AuditRow;
+use crate::db::{audit, users as user_db};
+use crate::error::AppError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(dashboard))
+        .configure(users::routes);
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct Dashboard {
+    ctx: PageCtx,
+    counts: Vec<(String, i64)>,
+    audit: Vec<AuditRow>,
+}
+
+async fn dashboard(
+    state: web::Data<AppState>,
+    _staff: Staff,
+    ctx: PageCtx,
+) -> Result<HttpResponse, AppError> {
+    let mut c = state.db.acquire().await?;
+    let counts = user_db::count_by_role(c.conn()).await?;
+    let audit = audit::recent(c.conn(), None, 15)
+        .await?
+        .into_iter()
+        .map(AuditRow::from)
+        .collect();
+    render(StatusCode::OK, &Dashboard { ctx, counts, audit })
+}

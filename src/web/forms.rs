@@ -1,0 +1,57 @@
+//! `Form<T>`: an urlencoded body parsed with serde_html_form (repeated keys, empty values), within
+//! the body limit. Malformed bodies answer 400.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use crate::error::{AppError, Violation};
+
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.body_limit)
+            .unwrap_or(1 << 20);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            serde_html_form::from_bytes::<T>(&body)
+                .map(Form)
+                .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))
+        })
+    }
+}
+
+/// `validator` errors as our violations (one per field, first message wins).
+pub fn violations(errors: &validator::ValidationErrors) -> Vec<Violation> {
+    let mut out: Vec<Violation> = errors
+        .field_errors()
+        .iter()
+        .map(|(field, errs)| {
+            let message = errs
+                .iter()
+                .find_map(|e| e.message.as_ref().map(|m| m.to_string()))
+                .unwrap_or_else(|| format!("{field} is not valid."));
+            Violation::new(field.to_string(), message)
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}

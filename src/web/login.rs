@@ -1,0 +1,278 @@
+//! Sign in, sign out, change one's password.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{SignedIn, audit_context, client_ip, principal_of};
+use super::forms::Form;
+use super::middleware::CSRF_SESSION_KEY;
+use super::pages::{FormErrors, PageCtx, csrf_token, flash, render, safe_local_path, see_other};
+use super::session_store::USER_ID_KEY;
+use crate::accounts::{self, LoginError};
+use crate::domain::roles::MIN_PASSWORD_LEN;
+use crate::error::{AppError, Violation};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login_submit))
+        .route("/logout", web::post().to(logout))
+        .route("/account/password", web::get().to(password_page))
+        .route("/account/password", web::post().to(password_submit));
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    email: String,
+    next: String,
+    error: String,
+    notice: String,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    signed_out: Option<String>,
+}
+
+async fn login_page(
+    req: HttpRequest,
+    ctx: PageCtx,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(p) = principal_of(&req).await? {
+        let target = q
+            .next
+            .as_deref()
+            .and_then(safe_local_path)
+            .unwrap_or_else(|| p.user.role.home().into());
+        return Ok(see_other(&target));
+    }
+    let notice = if q.signed_out.is_some() {
+        "You have signed out."
+    } else {
+        ""
+    };
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            ctx,
+            email: String::new(),
+            next: q
+                .next
+                .as_deref()
+                .and_then(safe_local_path)
+                .unwrap_or_default(),
+            error: String::new(),
+            notice: notice.into(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    ctx: PageCtx,
+    Form(form): Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let audit = audit_context(&req, &state, None);
+    let next = safe_local_path(&form.next).unwrap_or_default();
+    let again = |status: StatusCode, error: String| {
+        render(
+            status,
+            &LoginPage {
+                ctx: ctx.clone(),
+                email: form.email.clone(),
+                next: next.clone(),
+                error,
+                notice: String::new(),
+            },
+        )
+    };
+    if form.email.trim().is_empty() || form.password.is_empty() {
+        return again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter your e-mail and your password.".into(),
+        );
+    }
+    match accounts::login(
+        &state.db,
+        &audit,
+        &form.email,
+        &form.password,
+        &client_ip(&req),
+    )
+    .await
+    {
+        Ok(user) => {
+            // A fresh session key and CSRF token at every sign-in (no session fixation).
+            session.renew();
+            session
+                .insert(USER_ID_KEY, user.id)
+                .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+            session.remove(CSRF_SESSION_KEY);
+            csrf_token(&session);
+            let target = if user.must_change_password {
+                "/account/password".to_string()
+            } else {
+                flash(&session, "success", "Signed in.");
+                if next.is_empty() {
+                    user.role.home().to_string()
+                } else {
+                    next
+                }
+            };
+            Ok(see_other(&target))
+        }
+        Err(LoginError::WrongCredentials) => again(
+            StatusCode::UNAUTHORIZED,
+            "That e-mail and password do not match an account.".into(),
+        ),
+        Err(LoginError::Disabled) => again(
+            StatusCode::FORBIDDEN,
+            "This account is disabled. Ask an administrator to enable it.".into(),
+        ),
+        Err(LoginError::Throttled {
+            retry_after_secs,
+            until,
+        }) => {
+            let minutes = retry_after_secs.div_ceil(60);
+            let mut res = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed sign-in attempts. Try again after {} ({} minute{}).",
+                    until.format("%H:%M UTC"),
+                    minutes,
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            )?;
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                retry_after_secs.to_string().parse().expect("digits"),
+            );
+            Ok(res)
+        }
+        Err(LoginError::Other(e)) => Err(e),
+    }
+}
+
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    if let Some(p) = principal_of(&req).await? {
+        accounts::record_logout(
+            &state.db,
+            &audit_context(&req, &state, Some(&p.user)),
+            &p.user,
+        )
+        .await?;
+    }
+    session.purge();
+    Ok(see_other("/login?signed_out=1"))
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    ctx: PageCtx,
+    forced: bool,
+    errors: FormErrors,
+    min_length_hint: String,
+}
+
+fn min_length_hint() -> String {
+    format!("At least {MIN_PASSWORD_LEN} characters. A few unrelated words make a strong one.")
+}
+
+async fn password_page(user: SignedIn, ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &PasswordPage {
+            ctx,
+            forced: user.user.must_change_password,
+            errors: FormErrors::default(),
+            min_length_hint: min_length_hint(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+async fn password_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    ctx: PageCtx,
+    Form(form): Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let result = if form.new_password != form.confirm_password {
+        Err(AppError::invalid(vec![Violation::new(
+            "confirm_password",
+            "The two new passwords differ.",
+        )]))
+    } else {
+        let audit = audit_context(&req, &state, Some(&user.user));
+        accounts::change_own_password(
+            &state.db,
+            &audit,
+            &user.user,
+            &form.current_password,
+            &form.new_password,
+        )
+        .await
+    };
+    match FormErrors::from_result(result)? {
+        Ok(updated) => {
+            // Every other session was ended; this one continues under a new key and token.
+            session.renew();
+            session
+                .insert(USER_ID_KEY, updated.id)
+                .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+            session.remove(CSRF_SESSION_KEY);
+            csrf_token(&session);
+            flash(
+                &session,
+                "success",
+                "Your password was changed. Other sessions were signed out.",
+            );
+            Ok(see_other(updated.role.home()))
+        }
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage {
+                ctx,
+                forced: user.user.must_change_password,
+                errors,
+                min_length_hint: min_length_hint(),
+            },
+        ),
+    }
+}

@@ -1,0 +1,59 @@
+//! The HTTP side: state, routes, extractors, middleware, pages and the JSON API.
+
+pub mod account;
+pub mod admin;
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod errors;
+pub mod forms;
+pub mod health;
+pub mod login;
+pub mod metrics;
+pub mod middleware;
+pub mod pages;
+pub mod portal;
+pub mod session_store;
+pub mod view;
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// Shared by every request.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: metrics::Metrics,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .configure(login::routes)
+        .configure(account::routes)
+        .configure(admin::routes)
+        .configure(portal::routes)
+        .configure(api::routes)
+        .configure(health::routes)
+        .configure(assets::routes);
+}
+
+/// `/`: each role's home, or the sign-in page.
+async fn home(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let target = match auth::principal_of(&req).await? {
+        Some(p) => p.user.role.home(),
+        None => "/login",
+    };
+    Ok(pages::see_other(target))
+}
+
+/// Anything no route matched.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,278 @@
+//! What every page template gets (`PageCtx`), flash messages, and rendering helpers.
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+
+use super::auth::principal_of;
+use super::middleware::CSRF_SESSION_KEY;
+use crate::domain::roles::Role;
+use crate::error::AppError;
+
+pub const FLASH_KEY: &str = "flash";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    /// `success`, `info` or `error`.
+    pub kind: String,
+    pub text: String,
+}
+
+/// Queues a message for the next page this session sees.
+pub fn flash(session: &Session, kind: &str, text: impl Into<String>) {
+    let mut list: Vec<Flash> = session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
+    list.push(Flash {
+        kind: kind.into(),
+        text: text.into(),
+    });
+    let _ = session.insert(FLASH_KEY, list);
+}
+
+/// The signed-in user as the layout shows them.
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+/// One link of the main navigation.
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+    pub nav: Vec<NavLink>,
+    pub path: String,
+}
+
+impl PageCtx {
+    /// For pages rendered without a session (error pages).
+    pub fn bare() -> Self {
+        PageCtx {
+            user: None,
+            csrf: String::new(),
+            flashes: vec![],
+            nav: vec![],
+            path: String::new(),
+        }
+    }
+
+    pub fn role_label(&self) -> &'static str {
+        self.user.as_ref().map(|u| u.role.label()).unwrap_or("")
+    }
+
+    pub fn can_write(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.can_write_admin())
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
+    }
+
+    /// The `hx-headers` attribute value that makes htmx send the CSRF token.
+    pub fn hx_headers(&self) -> String {
+        serde_json::json!({ "X-CSRF-Token": self.csrf }).to_string()
+    }
+}
+
+fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
+    let links: Vec<(&'static str, &'static str)> = match role {
+        Some(Role::Admin) => vec![("/admin", "Dashboard"), ("/admin/users", "Users")],
+        Some(Role::Operator | Role::Viewer) => vec![("/admin", "Dashboard")],
+        Some(Role::Customer) => vec![("/portal", "Home")],
+        None => vec![],
+    };
+    let longest = links
+        .iter()
+        .filter(|(h, _)| path == *h || path.starts_with(&format!("{h}/")))
+        .map(|(h, _)| h.len())
+        .max();
+    links
+        .into_iter()
+        .map(|(href, label)| NavLink {
+            href,
+            label,
+            current: Some(href.len()) == longest && path.starts_with(href),
+        })
+        .collect()
+}
+
+/// The session's CSRF token, created on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(t)) = session.get::<String>(CSRF_SESSION_KEY) {
+        return t;
+    }
+    let t = crate::passwords::random_urlsafe(32);
+    let _ = session.insert(CSRF_SESSION_KEY, &t);
+    t
+}
+
+impl FromRequest for PageCtx {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = principal_of(&req).await?;
+            let session = req.get_session();
+            let csrf = csrf_token(&session);
+            let flashes: Vec<Flash> = session
+                .remove_as(FLASH_KEY)
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            let user = principal.map(|p| NavUser {
+                id: p.user.id,
+                email: p.user.email,
+                role: p.user.role,
+            });
+            let path = req.path().to_string();
+            Ok(PageCtx {
+                nav: nav_for(user.as_ref().map(|u| u.role), &path),
+                user,
+                csrf,
+                flashes,
+                path,
+            })
+        })
+    }
+}
+
+/// Renders a template as an HTML response with the given status.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
+    let html = page
+        .render()
+        .map_err(|e| anyhow::anyhow!("template error: {e}"))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+pub fn ok<T: Template>(page: &T) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, page)
+}
+
+/// True for htmx requests that want a fragment (not boosted navigation, not a history restore).
+pub fn wants_fragment(req: &HttpRequest) -> bool {
+    let h = req.headers();
+    h.contains_key("HX-Request")
+        && !h.contains_key("HX-Boosted")
+        && !h.contains_key("HX-History-Restore-Request")
+}
+
+/// Accepts only same-site absolute paths (`/admin/users?q=x`), refusing `//evil.example`, `/\evil`,
+/// schemes and control characters: what `next` and back links may point at.
+pub fn safe_local_path(p: &str) -> Option<String> {
+    let ok = p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.starts_with("/\\")
+        && !p.chars().any(|c| c.is_control() || c == '\\')
+        && p.len() <= 2048;
+    ok.then(|| p.to_string())
+}
+
+/// The local path of a Referer URL, if it points at this site's paths.
+pub fn local_path_of_referer(referer: &str) -> Option<String> {
+    let url = url::Url::parse(referer).ok()?;
+    let mut p = url.path().to_string();
+    if let Some(q) = url.query() {
+        p.push('?');
+        p.push_str(q);
+    }
+    safe_local_path(&p)
+}
+
+/// A redirect after a successful POST (303, or HX-Redirect-free for boosted htmx which follows it).
+pub fn see_other(target: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, target))
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_safe() {
+        assert_eq!(
+            safe_local_path("/admin/users?q=a").as_deref(),
+            Some("/admin/users?q=a")
+        );
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "admin",
+            "/a\nb",
+        ] {
+            assert!(safe_local_path(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nav_marks_the_current_area() {
+        let nav = nav_for(Some(Role::Admin), "/admin/users/3");
+        assert!(
+            nav.iter()
+                .find(|l| l.href == "/admin/users")
+                .unwrap()
+                .current
+        );
+        assert!(!nav.iter().find(|l| l.href == "/admin").unwrap().current);
+        assert!(
+            nav_for(Some(Role::Viewer), "/admin")
+                .iter()
+                .all(|l| l.href != "/admin/users")
+        );
+    }
+}
+
+/// Per-field errors of a submitted form, shown next to each field and summed up at the top.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors(pub Vec<crate::error::Violation>);
+
+impl FormErrors {
+    /// The message for one field, or "" when it has none.
+    pub fn get(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|v| v.path == field)
+            .map(|v| v.message.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|v| v.path == field)
+    }
+
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    pub fn all(&self) -> &[crate::error::Violation] {
+        &self.0
+    }
+
+    /// Turns a 422 into form errors; any other error passes through.
+    pub fn from_result<T>(r: Result<T, AppError>) -> Result<Result<T, FormErrors>, AppError> {
+        match r {
+            Ok(v) => Ok(Ok(v)),
+            Err(AppError::Invalid { violations, .. }) => Ok(Err(FormErrors(violations))),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `/portal`: the customer's area.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::AppState;
+use super::auth::CustomerUser;
+use super::pages::{PageCtx, render};
+use crate::db::customers;
+use crate::error::AppError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/portal", web::get().to(home));
+}
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct PortalHome {
+    ctx: PageCtx,
+    customer_id: String,
+    customer_name: String,
+    customer_email: String,
+}
+
+async fn home(
+    state: web::Data<AppState>,
+    user: CustomerUser,
+    ctx: PageCtx,
+) -> Result<HttpResponse, AppError> {
+    let id = user.user.customer_id.clone().ok_or(AppError::NotFound)?;
+    let mut c = state.db.acquire().await?;
+    let customer = customers::by_id(c.conn(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render(
+        StatusCode::OK,
+        &PortalHome {
+            ctx,
+            customer_id: customer.id,
+            customer_name: customer.name,
+            customer_email: customer.email,
+        },
+    )
+}

@@ -1,0 +1,64 @@
+// agentdesk's only script (no inline JS: the CSP forbids it). Everything works without it;
+// it adds local times, confirmations and keeps htmx's CSRF header current.
+(function () {
+  "use strict";
+
+  // Show <time datetime> values in the viewer's own timezone.
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      el.title = el.textContent;
+      el.textContent = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    });
+  }
+
+  // After a boosted navigation the body's hx-headers would keep the old page's token; refresh it
+  // from the new content (the token changes at sign-in).
+  function syncCsrf() {
+    var main = document.getElementById("main");
+    var token = main && main.getAttribute("data-csrf");
+    if (token) document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRF-Token": token }));
+  }
+
+  // Forms with data-confirm ask first (with or without htmx).
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var msg = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+    }
+  }, true);
+
+  // The new-user form: the customer fields matter only for the customer role.
+  function customerChoice(root) {
+    var box = root.querySelector("#customer-choice");
+    if (!box) return;
+    var form = box.closest("form");
+    function update() {
+      var checked = form.querySelector("input[name=role]:checked");
+      box.hidden = !(checked && checked.value === "customer");
+    }
+    form.querySelectorAll("input[name=role]").forEach(function (r) { r.addEventListener("change", update); });
+    update();
+  }
+
+  // Focus the error summary so keyboard and screen-reader users hear what went wrong.
+  function focusErrors(root) {
+    var summary = root.querySelector(".error-summary");
+    if (summary) summary.focus();
+  }
+
+  function init(root) {
+    localTimes(root);
+    customerChoice(root);
+    focusErrors(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    syncCsrf();
+    init(ev.detail && ev.detail.elt ? ev.detail.elt : document);
+  });
+})();
