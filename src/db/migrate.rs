@@ -107,7 +107,7 @@ pub async fn up(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Vec<&'static str>
     if todo.is_empty() {
         return Ok(vec![]);
     }
-    if db.engine() == Engine::Sqlite && !applied(db).await?.is_empty() {
+    if db.engine() == Engine::Sqlite && sqlite_holds_data(db).await? {
         let path = backup_sqlite(db, now, None).await?;
         tracing::info!(backup = %path.display(), "backed up the SQLite database before migrating");
     }
@@ -129,6 +129,15 @@ pub async fn up(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Vec<&'static str>
         names.push(m.name);
     }
     Ok(names)
+}
+
+/// True when a SQLite database has tables besides our bookkeeping: something worth a backup.
+async fn sqlite_holds_data(db: &Db) -> anyhow::Result<bool> {
+    let mut c = db.acquire().await?;
+    let n: i64 = on_conn!(c.conn(), e => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
+        .fetch_one(e).await)?;
+    Ok(n > 0)
 }
 
 /// Reverts the newest `steps` applied migrations, newest first.

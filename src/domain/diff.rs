@@ -13,7 +13,7 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
-/// Top-level keys whose values differ, in the order they appear (after's keys first).
+/// Top-level keys whose values differ: the after snapshot's keys in order, then keys that were removed.
 pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
     let empty = serde_json::Map::new();
     let b = before.and_then(Value::as_object).unwrap_or(&empty);

@@ -1,0 +1,452 @@
+//! Test harness: every test starts its own agentdesk on a free port with a fresh database, on SQLite
+//! and on PostgreSQL, and talks to it over HTTP like a browser would.
+
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+
+use agentdesk::app::Application;
+use agentdesk::clock::{Clock, ManualClock};
+use agentdesk::config::{Secret, Settings};
+use agentdesk::db::{Db, PoolSettings};
+use reqwest::StatusCode;
+use reqwest::cookie::CookieStore;
+use sqlx::{Connection, PgConnection};
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const PASSWORD: &str = "a-long-enough-password";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per engine: `both_engines!(name)` expects `async fn name(engine: Engine)`.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Engine::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Engine::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The server-level PostgreSQL URL: TEST_DATABASE_URL, else the local default.
+fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Whether PostgreSQL can be used. Outside CI a missing server skips the PostgreSQL half (loudly);
+/// under CI=true it fails the test.
+async fn postgres_available() -> bool {
+    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
+    if CHECKED.get().is_none() {
+        let r = match PgConnection::connect(&pg_admin_url()).await {
+            Ok(c) => {
+                let _ = c.close().await;
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = CHECKED.set(r);
+    }
+    match CHECKED.get().unwrap() {
+        Ok(()) => true,
+        Err(e) if in_ci() => panic!(
+            "PostgreSQL is required under CI=true but unreachable at {}: {e}",
+            pg_admin_url()
+        ),
+        Err(e) => {
+            eprintln!(
+                "SKIPPED PostgreSQL half: {} unreachable ({e}); set TEST_DATABASE_URL",
+                pg_admin_url()
+            );
+            false
+        }
+    }
+}
+
+/// The URL of database `name` on the test server (keeps host, user and socket parameters).
+fn pg_url_for(name: &str) -> String {
+    let mut url = url::Url::parse(&pg_admin_url()).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// A fresh, empty database for one test, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// None: the engine is not available here (only outside CI).
+    pub async fn new(engine: Engine) -> Option<TestDb> {
+        match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("agentdesk.db").display());
+                Some(TestDb {
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                })
+            }
+            Engine::Postgres => {
+                if !postgres_available().await {
+                    return None;
+                }
+                let name = format!("agentdesk_t_{}", uuid::Uuid::new_v4().simple());
+                let mut c = PgConnection::connect(&pg_admin_url())
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut c)
+                    .await
+                    .expect("create database");
+                let _ = c.close().await;
+                Some(TestDb {
+                    url: pg_url_for(&name),
+                    pg_name: Some(name),
+                    _dir: None,
+                })
+            }
+        }
+    }
+
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("agentdesk.db"))
+    }
+
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Drop is synchronous: do the async clean-up on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    if let Ok(mut c) = PgConnection::connect(&pg_admin_url()).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut c)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs SQL as a superuser against the test database (to make PostgreSQL unreachable and back).
+pub async fn pg_admin(sql: &str) {
+    let mut c = PgConnection::connect(&pg_admin_url())
+        .await
+        .expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut c)
+        .await
+        .expect(sql);
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub clock: Arc<ManualClock>,
+    /// The bootstrap admin's one-time password, when the app generated one.
+    pub generated_admin: Option<(String, String)>,
+    pub test_db: TestDb,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// What to start an app with.
+pub struct Options {
+    /// Create the admin from settings (true) or let the app generate a one-time password (false).
+    pub configured_admin: bool,
+    pub body_limit: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            configured_admin: true,
+            body_limit: None,
+        }
+    }
+}
+
+pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    spawn_app_with(engine, Options::default()).await
+}
+
+pub async fn spawn_app_with(engine: Engine, opts: Options) -> Option<TestApp> {
+    let test_db = TestDb::new(engine).await?;
+    let mut settings = Settings {
+        database_url: test_db.url.clone(),
+        bind: "127.0.0.1:0".into(),
+        secret_key: Some(Secret::new(
+            "test-secret-key-that-is-long-enough-0123456789",
+        )),
+        scheduler: false,
+        workers: Some(1),
+        db_max_connections: 5,
+        ..Settings::default()
+    };
+    if opts.configured_admin {
+        settings.admin_email = Some(ADMIN_EMAIL.into());
+        settings.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    }
+    if let Some(limit) = opts.body_limit {
+        settings.body_limit = limit;
+    }
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let app = Application::build(settings, clock.clone() as Arc<dyn Clock>)
+        .await
+        .expect("app starts");
+    let generated_admin = match &app.bootstrap {
+        agentdesk::accounts::Bootstrap::Generated { email, password } => {
+            Some((email.clone(), password.clone()))
+        }
+        _ => None,
+    };
+    let port = app.port();
+    let db = app.db.clone();
+    let server = app.into_server();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Some(TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        db,
+        clock,
+        generated_admin,
+        test_db,
+        handle,
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Ask the server to stop; the database is removed by TestDb's own Drop.
+        drop(self.handle.stop(false));
+    }
+}
+
+impl TestApp {
+    /// A new browser-like client with its own cookie jar.
+    pub fn client(&self) -> Client {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Client {
+            http,
+            jar,
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client signed in as the configured admin.
+    pub async fn admin(&self) -> Client {
+        let c = self.client();
+        let res = c.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "admin login");
+        c
+    }
+
+    /// Creates a user through the admin pages and returns a client signed in as them.
+    pub async fn user_with_role(&self, role: &str) -> (Client, String) {
+        let admin = self.admin().await;
+        let email = format!(
+            "{role}-{}@example.com",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let mut form = vec![
+            ("email", email.as_str()),
+            ("role", role),
+            ("password", PASSWORD),
+        ];
+        if role == "customer" {
+            form.extend([
+                ("customer_id", "new"),
+                ("customer_name", "Acme Clinic"),
+                ("customer_email", "ops@acme.example"),
+            ]);
+        }
+        let res = admin.post_form("/admin/users", &form).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "create {role}: {}",
+            res.text().await.unwrap_or_default()
+        );
+        let c = self.client();
+        let res = c.login(&email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login as {role}");
+        (c, email)
+    }
+
+    /// Scalar query against the app's database, written once for both engines.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        match &self.db {
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        }
+    }
+
+    /// Runs a statement against the app's database; the error text when it is refused.
+    pub async fn exec(&self, sql: &'static str) -> Result<u64, String> {
+        match &self.db {
+            Db::Postgres(p) => sqlx::query(sql)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string()),
+            Db::Sqlite(p) => sqlx::query(sql)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// A connection pool of our own on the same database (to inspect it like another instance would).
+    pub async fn second_db(&self) -> Db {
+        Db::connect(&self.test_db.url, &PoolSettings::default())
+            .await
+            .unwrap()
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
+    pub base: String,
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GET and return (status, body).
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let res = self.get(path).await;
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    }
+
+    /// The current session's CSRF token, read from a page like a browser has it.
+    pub async fn csrf(&self) -> String {
+        for path in ["/account/password", "/login"] {
+            let (status, body) = self.page(path).await;
+            if status == StatusCode::OK
+                && let Some(t) = extract_csrf(&body)
+            {
+                return t;
+            }
+        }
+        panic!("no page offered a CSRF token");
+    }
+
+    /// POSTs a form with the session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("_csrf", &token));
+        self.http
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a form exactly as given (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let (status, body) = self.page("/login").await;
+        assert_eq!(status, StatusCode::OK);
+        let token = extract_csrf(&body).expect("login form has a CSRF field");
+        self.http
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password), ("_csrf", &token)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The Cookie header this client would send (to replay it later from elsewhere).
+    pub fn cookie_header(&self) -> String {
+        let url = reqwest::Url::from_str(&self.base).unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// A client that sends a fixed Cookie header (a stolen or stale cookie) and keeps nothing.
+pub async fn get_with_cookie(base: &str, path: &str, cookie: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}

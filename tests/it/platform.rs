@@ -1,0 +1,234 @@
+//! Headers, errors, limits, health and metrics.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::both_engines;
+use crate::helpers::*;
+
+both_engines!(
+    every_response_carries_security_headers,
+    oversized_bodies_get_413,
+    unknown_pages_get_a_helpful_404,
+    readiness_follows_the_database,
+    metrics_count_requests,
+    static_assets_are_served_with_cache_headers,
+);
+
+async fn every_response_carries_security_headers(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.client();
+    for path in [
+        "/login",
+        "/admin",
+        "/api/v1/me",
+        "/health/live",
+        "/nope",
+        "/static/app.css",
+    ] {
+        let res = c.get(path).await;
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        for part in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+        assert!(
+            !h["x-correlation-id"].to_str().unwrap().is_empty(),
+            "{path}"
+        );
+    }
+    // The session cookie is HttpOnly and SameSite=Lax.
+    let res = c.get("/login").await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    // No inline script anywhere in a page.
+    let body = res.text().await.unwrap();
+    assert!(
+        !body.contains("<script>") && !body.contains("onclick="),
+        "inline script found"
+    );
+    // A correlation id sent by the client is echoed.
+    let res = c
+        .http
+        .get(c.url("/health/live"))
+        .header("X-Correlation-ID", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-correlation-id"], "abc-123");
+}
+
+async fn oversized_bodies_get_413(engine: Engine) {
+    let Some(app) = spawn_app_with(
+        engine,
+        Options {
+            body_limit: Some(4096),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let c = app.admin().await;
+    let token = c.csrf().await;
+    let big = "x".repeat(10_000);
+    let res = c
+        .http
+        .post(c.url("/account/tokens"))
+        .form(&[("name", big.as_str()), ("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.text().await.unwrap().contains("Request too large"));
+    let res = c
+        .http
+        .post(c.url("/api/v1/me"))
+        .bearer_auth("x")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["status"], 413);
+    assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens").await, 0);
+}
+
+async fn unknown_pages_get_a_helpful_404(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    let (status, body) = c.page("/admin/users/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Not found") && body.contains("Go back") && body.contains("Reference:"));
+    let (status, _) = c.page("/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn readiness_follows_the_database(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.client();
+    let res = c.get("/health/ready").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["database"], "ok");
+
+    // Make the database unreachable, then bring it back: no restart in between.
+    match engine {
+        Engine::Sqlite => {
+            let file = app.test_db.sqlite_file().unwrap();
+            let moved = file.with_extension("away");
+            std::fs::rename(&file, &moved).unwrap();
+            assert_eq!(
+                c.get("/health/ready").await.status(),
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+            assert_eq!(
+                c.get("/health/live").await.status(),
+                StatusCode::OK,
+                "alive while not ready"
+            );
+            std::fs::rename(&moved, &file).unwrap();
+        }
+        Engine::Postgres => {
+            let name = app.test_db.pg_name().unwrap().to_string();
+            pg_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+            pg_admin(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ))
+            .await;
+            assert_eq!(
+                c.get("/health/ready").await.status(),
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+            assert_eq!(
+                c.get("/health/live").await.status(),
+                StatusCode::OK,
+                "alive while not ready"
+            );
+            pg_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+        }
+    }
+    let res = c.get("/health/ready").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "ready again without a restart"
+    );
+    // And the app works again.
+    assert_eq!(
+        c.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn metrics_count_requests(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.client();
+    c.get("/login").await;
+    c.get("/login").await;
+    let (status, body) = c.page("/metrics").await;
+    assert_eq!(status, StatusCode::OK, "loopback may scrape");
+    assert!(
+        body.contains(
+            "agentdesk_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 2"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("agentdesk_http_request_duration_seconds_bucket{route=\"/login\""));
+    assert!(body.contains("agentdesk_db_pool_connections{state=\"idle\"}"));
+}
+
+async fn static_assets_are_served_with_cache_headers(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.client();
+    let res = c.get("/static/vendor/htmx-2.0.11.min.js").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let (_, login) = c.page("/login").await;
+    for asset in [
+        "/static/vendor/htmx-2.0.11.min.js",
+        "/static/vendor/pico-2.1.1.min.css",
+        "/static/app.css",
+        "/static/app.js",
+    ] {
+        assert!(login.contains(asset), "layout links {asset}");
+        assert_eq!(c.get(asset).await.status(), StatusCode::OK, "{asset}");
+    }
+    assert_eq!(
+        c.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

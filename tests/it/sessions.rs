@@ -1,0 +1,278 @@
+use reqwest::StatusCode;
+
+use crate::both_engines;
+use crate::helpers::*;
+
+both_engines!(
+    csrf_missing_or_wrong_is_forbidden,
+    cross_site_origin_is_refused,
+    htmx_header_token_is_accepted,
+    logout_ends_the_session_for_an_old_cookie,
+    disabling_a_user_ends_their_sessions_at_once,
+    password_change_ends_other_sessions,
+    sessions_expire_when_idle_and_at_their_absolute_limit,
+    session_key_changes_at_sign_in,
+    sessions_are_shared_by_instances_on_one_database,
+);
+
+async fn csrf_missing_or_wrong_is_forbidden(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    let missing = c.post_raw("/account/tokens", &[("name", "no token")]).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    let body = missing.text().await.unwrap();
+    assert!(
+        body.contains("Not allowed") && body.contains("Reload the page"),
+        "{body}"
+    );
+    let wrong = c
+        .post_raw(
+            "/account/tokens",
+            &[("name", "bad token"), ("_csrf", "forged-token-value")],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    // The login form is protected too.
+    let anon = app.client();
+    let res = anon
+        .post_raw(
+            "/login",
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM api_tokens").await,
+        0,
+        "nothing was created"
+    );
+    // With the right token it works.
+    assert_eq!(
+        c.post_form("/account/tokens", &[("name", "good")])
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}
+
+async fn cross_site_origin_is_refused(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    let token = c.csrf().await;
+    let res = c
+        .http
+        .post(c.url("/account/tokens"))
+        .header("Origin", "https://evil.example")
+        .form(&[("name", "x"), ("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Requests from other sites are not accepted.")
+    );
+    let same = c
+        .http
+        .post(c.url("/account/tokens"))
+        .header("Origin", app.base.as_str())
+        .form(&[("name", "x"), ("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::CREATED);
+}
+
+async fn htmx_header_token_is_accepted(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    let (_, page) = c.page("/admin").await;
+    // The layout hands htmx the token on <body>.
+    let token = c.csrf().await;
+    assert!(
+        page.contains(&format!(
+            "hx-headers=\"{{&#34;X-CSRF-Token&#34;:&#34;{token}&#34;}}\""
+        )),
+        "{page}"
+    );
+    let res = c
+        .http
+        .post(c.url("/account/tokens"))
+        .header("X-CSRF-Token", token.as_str())
+        .header("HX-Request", "true")
+        .form(&[("name", "via htmx")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+async fn logout_ends_the_session_for_an_old_cookie(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    let cookie = c.cookie_header();
+    assert_eq!(
+        get_with_cookie(&app.base, "/admin", &cookie).await.status(),
+        StatusCode::OK
+    );
+    let res = c.post_form("/logout", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/login?signed_out=1");
+    let (_, body) = c.page("/login?signed_out=1").await;
+    assert!(body.contains("You have signed out."));
+    // The old cookie, replayed, no longer signs anyone in.
+    let replay = get_with_cookie(&app.base, "/admin", &cookie).await;
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+    assert!(location(&replay).starts_with("/login"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'logout'")
+            .await,
+        1
+    );
+}
+
+async fn disabling_a_user_ends_their_sessions_at_once(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (op, email) = app.user_with_role("operator").await;
+    let cookie = op.cookie_header();
+    assert_eq!(op.get("/admin").await.status(), StatusCode::OK);
+    let id = app.count("SELECT MAX(id) FROM users").await;
+    let admin = app.admin().await;
+    let res = admin
+        .post_form(&format!("/admin/users/{id}/disable"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = admin.page(&format!("/admin/users/{id}")).await;
+    assert!(page.contains("is disabled and was signed out"), "{page}");
+    assert!(location(&get_with_cookie(&app.base, "/admin", &cookie).await).starts_with("/login"));
+    // And cannot sign in again, with a clear reason.
+    let res = app.client().login(&email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("This account is disabled")
+    );
+    // Enabled again, they can.
+    admin
+        .post_form(&format!("/admin/users/{id}/enable"), &[])
+        .await;
+    assert_eq!(
+        app.client().login(&email, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn password_change_ends_other_sessions(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (op, _) = app.user_with_role("operator").await;
+    let laptop = app.admin().await;
+    let phone = app.admin().await;
+    let new = "a-brand-new-password-2026";
+    let res = laptop
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The device that changed it stays signed in; the other one is signed out.
+    assert_eq!(laptop.get("/admin").await.status(), StatusCode::OK);
+    assert!(location(&phone.get("/admin").await).starts_with("/login"));
+    // An admin setting someone's password signs that user out too.
+    let id = app.count("SELECT MAX(id) FROM users").await;
+    let res = laptop
+        .post_form(
+            &format!("/admin/users/{id}/password"),
+            &[("password", "set-by-the-admin-123")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&op.get("/admin").await).starts_with("/login"));
+}
+
+async fn sessions_expire_when_idle_and_at_their_absolute_limit(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    // Default idle timeout: 30 minutes. Activity keeps the session alive...
+    for _ in 0..3 {
+        app.clock.advance(chrono::Duration::minutes(20));
+        assert_eq!(c.get("/admin").await.status(), StatusCode::OK);
+    }
+    // ...idleness ends it.
+    app.clock.advance(chrono::Duration::minutes(31));
+    assert!(location(&c.get("/admin").await).starts_with("/login"));
+
+    // The absolute lifetime (12 h) ends even a busy session.
+    let c = app.admin().await;
+    for _ in 0..25 {
+        app.clock.advance(chrono::Duration::minutes(29));
+        if c.get("/admin").await.status() != StatusCode::OK {
+            break;
+        }
+    }
+    assert!(
+        location(&c.get("/admin").await).starts_with("/login"),
+        "a session cannot outlive 12 hours"
+    );
+}
+
+async fn session_key_changes_at_sign_in(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.client();
+    let _ = c.page("/login").await;
+    let before = c.cookie_header();
+    assert!(before.contains("agentdesk_session="));
+    c.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let after = c.cookie_header();
+    assert_ne!(before, after, "a new session at sign-in (no fixation)");
+    assert!(location(&get_with_cookie(&app.base, "/admin", &before).await).starts_with("/login"));
+}
+
+async fn sessions_are_shared_by_instances_on_one_database(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    let rows = match app.second_db().await {
+        agentdesk::db::Db::Postgres(p) => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL")
+                .fetch_one(&p)
+                .await
+                .unwrap()
+        }
+        agentdesk::db::Db::Sqlite(p) => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL")
+                .fetch_one(&p)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(rows, 1, "the signed-in session lives in the database");
+    // Ending it in the database (as another instance would) signs the browser out here.
+    app.exec("DELETE FROM sessions").await.unwrap();
+    assert!(location(&c.get("/admin").await).starts_with("/login"));
+}
