@@ -37,19 +37,13 @@ RUN find src -type f -exec touch {} + \
 # ---------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 
-# Major version of the PostgreSQL server the app talks to (docker-compose
-# uses postgres:16). pg_dump refuses to dump a server newer than itself and
-# bookworm only ships client 15, so the matching client comes from the
-# official PGDG apt repository (key shipped in Debian's postgresql-common).
-ARG PG_MAJOR=16
-
-RUN set -eux; \
-    apt-get update; \
-    apt-get install -y --no-install-recommends ca-certificates postgresql-common; \
-    /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y; \
-    apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}"; \
-    rm -rf /var/lib/apt/lists/*; \
-    pg_dump --version
+# Only CA certificates: templates, static files and migrations are inside the
+# binary. pg_dump is deliberately not shipped (the server's own image has the
+# matching one: `docker compose exec db pg_dump ...`); `agentdesk backup` says
+# so clearly when it is missing.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 agentdesk \
     && useradd --system --uid 10001 --gid agentdesk --home-dir /app \

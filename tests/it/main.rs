@@ -6,6 +6,7 @@ mod helpers;
 mod api_tokens;
 mod audit;
 mod browser;
+mod cli;
 mod login;
 mod migrations;
 mod platform;

@@ -1,0 +1,100 @@
+//! The command line, run as a user would run it, against both engines.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::both_engines;
+use crate::helpers::*;
+
+both_engines!(cli_migrates_creates_users_and_tokens_and_seeds_idempotently);
+
+fn agentdesk(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agentdesk"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: Engine) {
+    let Some(test_db) = TestDb::new(engine).await else { return };
+    let url = test_db.url.as_str();
+
+    let help = agentdesk(url, &["--help"], None);
+    let text = out(&help);
+    for word in ["serve", "migrate", "seed", "user", "token", "jobs", "backup", "DATABASE_URL", "AGENTDESK_BIND", "AGENTDESK_SECRET_KEY"] {
+        assert!(text.contains(word), "--help mentions {word}:\n{text}");
+    }
+
+    let status = agentdesk(url, &["migrate", "status"], None);
+    assert!(out(&status).contains("pending  0001_foundation"), "{}", out(&status));
+    assert!(agentdesk(url, &["migrate", "up"], None).status.success());
+    assert!(out(&agentdesk(url, &["migrate", "status"], None)).contains("applied  0001_foundation"));
+    let down = agentdesk(url, &["migrate", "down", "--steps", "1"], None);
+    assert!(out(&down).contains("reverted 0001_foundation"), "{}", out(&down));
+    assert!(agentdesk(url, &["migrate", "up"], None).status.success());
+
+    let created = agentdesk(url, &["user", "create", "--email", "ops@example.com", "--role", "operator", "--password-stdin"], Some("a-password-from-stdin\n"));
+    assert!(created.status.success(), "{}", out(&created));
+    assert!(!out(&created).contains("Password:"), "no password printed when given on stdin");
+
+    let generated = agentdesk(url, &["user", "create", "--email", "v@example.com", "--role", "viewer"], None);
+    let text = out(&generated);
+    let password = text.lines().find_map(|l| l.strip_prefix("Password: ")).expect("generated password printed").to_string();
+    assert_eq!(password.len(), 20);
+
+    let bad = agentdesk(url, &["user", "create", "--email", "c@example.com", "--role", "customer"], None);
+    assert!(!bad.status.success());
+    assert!(out(&bad).contains("Choose the customer this user belongs to"), "{}", out(&bad));
+    let dup = agentdesk(url, &["user", "create", "--email", "OPS@example.com", "--role", "viewer"], None);
+    assert!(!dup.status.success());
+    assert!(out(&dup).contains("exists already"));
+
+    let token = agentdesk(url, &["token", "create", "--email", "ops@example.com", "--name", "ci"], None);
+    assert!(token.status.success(), "{}", out(&token));
+    assert!(String::from_utf8_lossy(&token.stdout).trim().starts_with("adk_"));
+    assert!(!agentdesk(url, &["token", "create", "--email", "nobody@example.com"], None).status.success());
+
+    let seeded = agentdesk(url, &["seed", "--demo"], None);
+    assert!(seeded.status.success(), "{}", out(&seeded));
+    for login in ["operator@demo.example", "viewer@demo.example", "customer@demo-clinic.example"] {
+        assert!(out(&seeded).contains(login));
+    }
+    let again = agentdesk(url, &["seed", "--demo"], None);
+    assert!(out(&again).contains("(existed already)"));
+
+    let jobs = agentdesk(url, &["jobs", "run-due", "--now", "2030-01-01T00:00:00Z"], None);
+    assert!(jobs.status.success(), "{}", out(&jobs));
+    assert!(!agentdesk(url, &["jobs", "run-due", "--now", "yesterday"], None).status.success());
+
+    let backup_dir = tempfile::tempdir().unwrap();
+    let target = backup_dir.path().join("copy.db");
+    let backup = agentdesk(url, &["backup", target.to_str().unwrap()], None);
+    assert!(backup.status.success(), "{}", out(&backup));
+    assert!(std::fs::metadata(&target).unwrap().len() > 0);
+
+    // Counts through the library, like a second instance would see them.
+    let db = agentdesk::db::Db::connect(url, &Default::default()).await.unwrap();
+    let mut c = db.acquire().await.unwrap();
+    assert_eq!(agentdesk::db::users::count(c.conn()).await.unwrap(), 5, "2 created + 3 demo, none twice");
+    let ops = agentdesk::db::users::by_email(c.conn(), "ops@example.com").await.unwrap().unwrap();
+    drop(c);
+    assert!(agentdesk::passwords::verify("a-password-from-stdin".into(), Some(ops.password_hash)).await);
+    db.close().await;
+}
