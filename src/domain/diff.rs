@@ -39,8 +39,8 @@ mod tests {
         assert_eq!(
             c,
             vec![
-                ("role".into(), "viewer".into(), "operator".into()),
                 ("new".into(), "—".into(), "true".into()),
+                ("role".into(), "viewer".into(), "operator".into()),
                 ("gone".into(), "1".into(), "—".into()),
             ]
         );

@@ -1,5 +1,9 @@
 //! Pure types and rules, no I/O.
 
+pub mod builtin;
+pub mod definition;
 pub mod diff;
+pub mod forms;
 pub mod ids;
 pub mod roles;
+pub mod schema;

@@ -1,0 +1,940 @@
+//! Agent type definitions (SPEC §3): the document format, semantic versions and meta-validation.
+//!
+//! Every key of the Phase-1 shape is always serialised (nulls included), every newer key only when set,
+//! so a Phase-1 document reads and writes back unchanged.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Violation;
+
+pub const FREQUENCIES: [&str; 4] = ["daily", "weekly", "monthly", "on_demand"];
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    Text,
+    Enum,
+    List,
+    Object,
+    Boolean,
+    Number,
+    Integer,
+}
+
+impl FieldType {
+    pub const ALL: [FieldType; 7] = [
+        FieldType::Text,
+        FieldType::Enum,
+        FieldType::List,
+        FieldType::Object,
+        FieldType::Boolean,
+        FieldType::Number,
+        FieldType::Integer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Enum => "enum",
+            FieldType::List => "list",
+            FieldType::Object => "object",
+            FieldType::Boolean => "boolean",
+            FieldType::Number => "number",
+            FieldType::Integer => "integer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Element types a list may have.
+    pub fn can_be_list_item(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::Enum | FieldType::Number | FieldType::Integer
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub key: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
+    #[serde(default)]
+    pub item_type: Option<FieldType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// `min` is exclusive ("greater than"), for amounts that must be positive.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exclusive_min: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub secret_ref: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<Field>>,
+}
+
+impl Field {
+    /// A plain field of a type, for editors and tests.
+    pub fn new(key: &str, label: &str, field_type: FieldType) -> Field {
+        Field {
+            key: key.into(),
+            label: label.into(),
+            field_type,
+            required: false,
+            description: None,
+            options: None,
+            item_type: None,
+            default: None,
+            min: None,
+            max: None,
+            exclusive_min: false,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            min_items: None,
+            max_items: None,
+            secret_ref: false,
+            fields: None,
+        }
+    }
+
+    /// A list whose elements are enum values.
+    pub fn is_multi_select(&self) -> bool {
+        self.field_type == FieldType::List && self.item_type == Some(FieldType::Enum)
+    }
+
+    /// An object with declared sub-fields (else: free key/value pairs).
+    pub fn sub_fields(&self) -> Option<&[Field]> {
+        match (&self.field_type, &self.fields) {
+            (FieldType::Object, Some(f)) if !f.is_empty() => Some(f),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Rule {
+    /// The value of `field` must be an element of the list field `of`.
+    MemberOf { field: String, of: String },
+    /// Object `field` has a non-empty entry for each element of the list field `keys_from`.
+    Covers { field: String, keys_from: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Schema {
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+}
+
+impl Schema {
+    pub fn field(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoalTemplate {
+    pub goal_template_id: String,
+    pub name: String,
+    pub default_frequency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_frequencies: Option<Vec<String>>,
+    #[serde(default)]
+    pub settings_schema: Schema,
+    #[serde(default)]
+    pub skill_binding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnforcementDefaults {
+    #[serde(default = "default_true")]
+    pub approval_required: bool,
+    #[serde(default)]
+    pub deterministic: bool,
+}
+
+impl Default for EnforcementDefaults {
+    fn default() -> Self {
+        EnforcementDefaults {
+            approval_required: true,
+            deterministic: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Definition {
+    pub agent_type_id: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub config_schema: Schema,
+    #[serde(default)]
+    pub goal_templates: Vec<GoalTemplate>,
+    #[serde(default)]
+    pub enforcement_defaults: EnforcementDefaults,
+}
+
+impl Definition {
+    /// `"{agent_type_id}@{version}"`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.agent_type_id, self.version)
+    }
+
+    pub fn name(&self) -> &str {
+        self.display_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(&self.agent_type_id)
+    }
+
+    pub fn template(&self, id: &str) -> Option<&GoalTemplate> {
+        self.goal_templates
+            .iter()
+            .find(|t| t.goal_template_id == id)
+    }
+
+    /// Reads a document, reporting a malformed one as violations with paths.
+    pub fn from_json(value: &Value) -> Result<Definition, Vec<Violation>> {
+        serde_path_to_error_like(value)
+    }
+}
+
+/// serde's own messages name the problem but not where; walk the document to say where.
+fn serde_path_to_error_like(value: &Value) -> Result<Definition, Vec<Violation>> {
+    match serde_json::from_value::<Definition>(value.clone()) {
+        Ok(d) => Ok(d),
+        Err(e) => {
+            let mut v = vec![];
+            locate_shape_errors(value, &mut v);
+            if v.is_empty() {
+                v.push(Violation::new(
+                    "",
+                    format!("The document is not a valid definition: {e}."),
+                ));
+            }
+            Err(v)
+        }
+    }
+}
+
+fn locate_shape_errors(doc: &Value, out: &mut Vec<Violation>) {
+    let Some(obj) = doc.as_object() else {
+        out.push(Violation::new("", "A definition must be a JSON object."));
+        return;
+    };
+    for key in ["agent_type_id", "version"] {
+        match obj.get(key) {
+            Some(Value::String(_)) => {}
+            Some(_) => out.push(Violation::new(key, "Must be a string.")),
+            None => out.push(Violation::new(key, "Is required.")),
+        }
+    }
+    for key in ["display_name", "description"] {
+        if let Some(v) = obj.get(key)
+            && !(v.is_string() || v.is_null())
+        {
+            out.push(Violation::new(key, "Must be a string."));
+        }
+    }
+    if let Some(s) = obj.get("config_schema") {
+        locate_schema_errors(s, "config_schema", out);
+    }
+    match obj.get("goal_templates") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(ts)) => {
+            for (i, t) in ts.iter().enumerate() {
+                let p = format!("goal_templates[{i}]");
+                let Some(to) = t.as_object() else {
+                    out.push(Violation::new(p, "A goal template must be an object."));
+                    continue;
+                };
+                for key in ["goal_template_id", "name", "default_frequency"] {
+                    if !to.get(key).is_some_and(Value::is_string) {
+                        out.push(Violation::new(
+                            format!("{p}.{key}"),
+                            "Is required and must be a string.",
+                        ));
+                    }
+                }
+                if let Some(s) = to.get("settings_schema") {
+                    locate_schema_errors(s, &format!("{p}.settings_schema"), out);
+                }
+                if let Some(a) = to.get("allowed_frequencies")
+                    && !(a.is_null()
+                        || a.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+                {
+                    out.push(Violation::new(
+                        format!("{p}.allowed_frequencies"),
+                        "Must be a list of frequencies.",
+                    ));
+                }
+            }
+        }
+        Some(_) => out.push(Violation::new("goal_templates", "Must be a list.")),
+    }
+    if let Some(e) = obj.get("enforcement_defaults") {
+        match e.as_object() {
+            None => out.push(Violation::new("enforcement_defaults", "Must be an object.")),
+            Some(eo) => {
+                for key in ["approval_required", "deterministic"] {
+                    if let Some(v) = eo.get(key)
+                        && !v.is_boolean()
+                    {
+                        out.push(Violation::new(
+                            format!("enforcement_defaults.{key}"),
+                            "Must be true or false.",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn locate_schema_errors(s: &Value, path: &str, out: &mut Vec<Violation>) {
+    let Some(so) = s.as_object() else {
+        out.push(Violation::new(
+            path,
+            "Must be an object with a list of fields.",
+        ));
+        return;
+    };
+    match so.get("fields") {
+        None => {}
+        Some(Value::Array(fs)) => locate_fields_errors(fs, &format!("{path}.fields"), out),
+        Some(_) => out.push(Violation::new(
+            format!("{path}.fields"),
+            "Must be a list of fields.",
+        )),
+    }
+    if let Some(rules) = so.get("rules") {
+        match rules.as_array() {
+            None => out.push(Violation::new(
+                format!("{path}.rules"),
+                "Must be a list of rules.",
+            )),
+            Some(rs) => {
+                for (i, r) in rs.iter().enumerate() {
+                    let p = format!("{path}.rules[{i}]");
+                    let kind = r.get("kind").and_then(Value::as_str);
+                    let needs: &[&str] = match kind {
+                        Some("member_of") => &["field", "of"],
+                        Some("covers") => &["field", "keys_from"],
+                        _ => {
+                            out.push(Violation::new(
+                                format!("{p}.kind"),
+                                "A rule's kind is member_of or covers.",
+                            ));
+                            continue;
+                        }
+                    };
+                    for k in needs {
+                        if !r.get(*k).is_some_and(Value::is_string) {
+                            out.push(Violation::new(format!("{p}.{k}"), "Name a field here."));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn locate_fields_errors(fs: &[Value], path: &str, out: &mut Vec<Violation>) {
+    for (i, f) in fs.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let Some(fo) = f.as_object() else {
+            out.push(Violation::new(p, "A field must be an object."));
+            continue;
+        };
+        for key in ["key", "label"] {
+            if !fo.get(key).is_some_and(Value::is_string) {
+                out.push(Violation::new(
+                    format!("{p}.{key}"),
+                    "Is required and must be a string.",
+                ));
+            }
+        }
+        match fo.get("type").and_then(Value::as_str) {
+            Some(t) if FieldType::parse(t).is_some() => {}
+            _ => out.push(Violation::new(
+                format!("{p}.type"),
+                "Unknown type: use text, enum, list, object, boolean, number or integer.",
+            )),
+        }
+        if let Some(it) = fo.get("item_type")
+            && !it.is_null()
+            && !it.as_str().is_some_and(|t| FieldType::parse(t).is_some())
+        {
+            out.push(Violation::new(
+                format!("{p}.item_type"),
+                "Unknown item type.",
+            ));
+        }
+        for key in ["required", "secret_ref", "exclusive_min"] {
+            if let Some(v) = fo.get(key)
+                && !v.is_boolean()
+            {
+                out.push(Violation::new(
+                    format!("{p}.{key}"),
+                    "Must be true or false.",
+                ));
+            }
+        }
+        if let Some(o) = fo.get("options")
+            && !(o.is_null() || o.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+        {
+            out.push(Violation::new(
+                format!("{p}.options"),
+                "Options must be a list of strings.",
+            ));
+        }
+        for key in ["min", "max"] {
+            if let Some(v) = fo.get(key)
+                && !(v.is_null() || v.is_number())
+            {
+                out.push(Violation::new(format!("{p}.{key}"), "Must be a number."));
+            }
+        }
+        for key in ["min_length", "max_length", "min_items", "max_items"] {
+            if let Some(v) = fo.get(key)
+                && !(v.is_null() || v.is_u64())
+            {
+                out.push(Violation::new(
+                    format!("{p}.{key}"),
+                    "Must be a whole number, 0 or more.",
+                ));
+            }
+        }
+        if let Some(sub) = fo.get("fields") {
+            match sub {
+                Value::Null => {}
+                Value::Array(a) => locate_fields_errors(a, &format!("{p}.fields"), out),
+                _ => out.push(Violation::new(
+                    format!("{p}.fields"),
+                    "Sub-fields must be a list of fields.",
+                )),
+            }
+        }
+    }
+}
+
+/// A semantic version `MAJOR.MINOR.PATCH[-prerelease]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub major: u64,
+    pub minor: u64,
+    pub patch: u64,
+    pub pre: Option<String>,
+}
+
+impl Version {
+    pub fn parse(s: &str) -> Option<Version> {
+        let (core, pre) = match s.split_once('-') {
+            Some((c, p)) => (c, Some(p)),
+            None => (s, None),
+        };
+        let parts: Vec<&str> = core.split('.').collect();
+        if parts.len() != 3 {
+            return None;
+        }
+        let num = |p: &str| -> Option<u64> {
+            if p.is_empty()
+                || (p.len() > 1 && p.starts_with('0'))
+                || !p.bytes().all(|b| b.is_ascii_digit())
+            {
+                None
+            } else {
+                p.parse().ok()
+            }
+        };
+        let pre = match pre {
+            None => None,
+            Some(p)
+                if !p.is_empty()
+                    && p.split('.').all(|id| {
+                        !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    }) =>
+            {
+                Some(p.to_string())
+            }
+            Some(_) => return None,
+        };
+        Some(Version {
+            major: num(parts[0])?,
+            minor: num(parts[1])?,
+            patch: num(parts[2])?,
+            pre,
+        })
+    }
+
+    /// A text key that sorts like the versions (stored for "newest version" queries): numbers
+    /// zero-padded, a pre-release before its release.
+    pub fn sort_key(&self) -> String {
+        let base = format!("{:010}.{:010}.{:010}", self.major, self.minor, self.patch);
+        match &self.pre {
+            Some(p) => {
+                let ids: Vec<String> = p
+                    .split('.')
+                    .map(|id| {
+                        if id.bytes().all(|b| b.is_ascii_digit()) {
+                            format!("{:0>10}", id)
+                        } else {
+                            format!("~{id}")
+                        }
+                    })
+                    .collect();
+                format!("{base}-{}", ids.join("."))
+            }
+            None => format!("{base}~"),
+        }
+    }
+
+    pub fn bump_minor(&self) -> Version {
+        Version {
+            major: self.major,
+            minor: self.minor + 1,
+            patch: 0,
+            pre: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        if let Some(p) = &self.pre {
+            write!(f, "-{p}")?;
+        }
+        Ok(())
+    }
+}
+
+fn valid_type_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 100
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
+}
+
+fn valid_key(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+/// Everything wrong with a definition, each problem with its JSON path. Empty: it may be stored.
+pub fn meta_validate(d: &Definition) -> Vec<Violation> {
+    let mut out = vec![];
+    if !valid_type_id(&d.agent_type_id) {
+        out.push(Violation::new(
+            "agent_type_id",
+            "Use lowercase letters, digits, dots, dashes or underscores, starting with a letter (like marketing.healthcare.v1).",
+        ));
+    }
+    if Version::parse(&d.version).is_none() {
+        out.push(Violation::new(
+            "version",
+            "Use a semantic version like 1.2.0.",
+        ));
+    }
+    if let Some(n) = &d.display_name
+        && n.chars().count() > 200
+    {
+        out.push(Violation::new(
+            "display_name",
+            "Keep the display name under 200 characters.",
+        ));
+    }
+    validate_schema(&d.config_schema, "config_schema", &mut out);
+    let mut ids = HashSet::new();
+    for (i, t) in d.goal_templates.iter().enumerate() {
+        let p = format!("goal_templates[{i}]");
+        if t.goal_template_id.trim().is_empty() {
+            out.push(Violation::new(
+                format!("{p}.goal_template_id"),
+                "A goal template needs an id.",
+            ));
+        } else if !valid_type_id(&t.goal_template_id) {
+            out.push(Violation::new(
+                format!("{p}.goal_template_id"),
+                "Use lowercase letters, digits, dots, dashes or underscores, starting with a letter.",
+            ));
+        } else if !ids.insert(t.goal_template_id.as_str()) {
+            out.push(Violation::new(
+                format!("{p}.goal_template_id"),
+                format!("The id {} is used twice.", t.goal_template_id),
+            ));
+        }
+        if t.name.trim().is_empty() {
+            out.push(Violation::new(
+                format!("{p}.name"),
+                "A goal template needs a name.",
+            ));
+        }
+        if !FREQUENCIES.contains(&t.default_frequency.as_str()) {
+            out.push(Violation::new(
+                format!("{p}.default_frequency"),
+                "Use daily, weekly, monthly or on_demand.",
+            ));
+        }
+        if let Some(allowed) = &t.allowed_frequencies {
+            if allowed.is_empty() {
+                out.push(Violation::new(
+                    format!("{p}.allowed_frequencies"),
+                    "List at least one frequency, or leave it out.",
+                ));
+            }
+            for (j, f) in allowed.iter().enumerate() {
+                if !FREQUENCIES.contains(&f.as_str()) {
+                    out.push(Violation::new(
+                        format!("{p}.allowed_frequencies[{j}]"),
+                        "Use daily, weekly, monthly or on_demand.",
+                    ));
+                }
+            }
+            if !allowed.is_empty()
+                && FREQUENCIES.contains(&t.default_frequency.as_str())
+                && !allowed.contains(&t.default_frequency)
+            {
+                out.push(Violation::new(
+                    format!("{p}.default_frequency"),
+                    "The default frequency must be one of the allowed frequencies.",
+                ));
+            }
+        }
+        validate_schema(
+            &t.settings_schema,
+            &format!("{p}.settings_schema"),
+            &mut out,
+        );
+    }
+    out
+}
+
+fn validate_schema(s: &Schema, path: &str, out: &mut Vec<Violation>) {
+    validate_fields(&s.fields, &format!("{path}.fields"), out);
+    for (i, r) in s.rules.iter().enumerate() {
+        let p = format!("{path}.rules[{i}]");
+        let (field, other, other_key) = match r {
+            Rule::MemberOf { field, of } => (field, of, "of"),
+            Rule::Covers { field, keys_from } => (field, keys_from, "keys_from"),
+        };
+        match s.field(field) {
+            None => out.push(Violation::new(
+                format!("{p}.field"),
+                format!("There is no field {field:?} in this schema."),
+            )),
+            Some(f) => {
+                if matches!(r, Rule::Covers { .. }) && f.field_type != FieldType::Object {
+                    out.push(Violation::new(
+                        format!("{p}.field"),
+                        "covers needs an object field.",
+                    ));
+                }
+                if matches!(r, Rule::MemberOf { .. })
+                    && matches!(
+                        f.field_type,
+                        FieldType::Object | FieldType::List | FieldType::Boolean
+                    )
+                {
+                    out.push(Violation::new(
+                        format!("{p}.field"),
+                        "member_of needs a single-value field (text, enum or number).",
+                    ));
+                }
+            }
+        }
+        match s.field(other) {
+            None => out.push(Violation::new(
+                format!("{p}.{other_key}"),
+                format!("There is no field {other:?} in this schema."),
+            )),
+            Some(f) if f.field_type != FieldType::List => {
+                out.push(Violation::new(
+                    format!("{p}.{other_key}"),
+                    "This must name a list field.",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn validate_fields(fields: &[Field], path: &str, out: &mut Vec<Violation>) {
+    let mut keys = HashSet::new();
+    for (i, f) in fields.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        if f.key.is_empty() {
+            out.push(Violation::new(format!("{p}.key"), "A field needs a key."));
+        } else if !valid_key(&f.key) {
+            out.push(Violation::new(
+                format!("{p}.key"),
+                "Use lowercase letters, digits and underscores, starting with a letter.",
+            ));
+        } else if !keys.insert(f.key.as_str()) {
+            out.push(Violation::new(
+                format!("{p}.key"),
+                format!("The key {} is used twice.", f.key),
+            ));
+        }
+        if f.label.trim().is_empty() {
+            out.push(Violation::new(
+                format!("{p}.label"),
+                "A field needs a label.",
+            ));
+        }
+        let t = f.field_type;
+        let options_used = t == FieldType::Enum || f.is_multi_select();
+        match (&f.options, options_used) {
+            (None, true) => out.push(Violation::new(
+                format!("{p}.options"),
+                "An enum field needs at least one option.",
+            )),
+            (Some(o), true) if o.is_empty() => out.push(Violation::new(
+                format!("{p}.options"),
+                "An enum field needs at least one option.",
+            )),
+            (Some(o), true) => {
+                let mut seen = HashSet::new();
+                for (j, opt) in o.iter().enumerate() {
+                    if opt.trim().is_empty() {
+                        out.push(Violation::new(
+                            format!("{p}.options[{j}]"),
+                            "An option cannot be empty.",
+                        ));
+                    } else if !seen.insert(opt) {
+                        out.push(Violation::new(
+                            format!("{p}.options[{j}]"),
+                            format!("The option {opt} is listed twice."),
+                        ));
+                    }
+                }
+            }
+            (Some(o), false) if !o.is_empty() => out.push(Violation::new(
+                format!("{p}.options"),
+                "Only enum fields (and lists of enum) have options.",
+            )),
+            _ => {}
+        }
+        if t == FieldType::List {
+            match f.item_type {
+                None => out.push(Violation::new(
+                    format!("{p}.item_type"),
+                    "A list needs an item type (text, enum, number or integer).",
+                )),
+                Some(it) if !it.can_be_list_item() => out.push(Violation::new(
+                    format!("{p}.item_type"),
+                    "A list's items are text, enum, number or integer.",
+                )),
+                _ => {}
+            }
+        } else if f.item_type.is_some() {
+            out.push(Violation::new(
+                format!("{p}.item_type"),
+                "Only list fields have an item type.",
+            ));
+        }
+        let numeric = matches!(t, FieldType::Number | FieldType::Integer);
+        if !numeric && (f.min.is_some() || f.max.is_some() || f.exclusive_min) {
+            out.push(Violation::new(
+                format!("{p}.min"),
+                "Only number and integer fields have bounds.",
+            ));
+        }
+        if let (Some(a), Some(b)) = (f.min, f.max)
+            && a > b
+        {
+            out.push(Violation::new(
+                format!("{p}.max"),
+                "The maximum is below the minimum.",
+            ));
+        }
+        if t == FieldType::Integer {
+            for (k, v) in [("min", f.min), ("max", f.max)] {
+                if v.is_some_and(|v| v.fract() != 0.0) {
+                    out.push(Violation::new(
+                        format!("{p}.{k}"),
+                        "An integer field's bounds are whole numbers.",
+                    ));
+                }
+            }
+        }
+        if f.exclusive_min && f.min.is_none() {
+            out.push(Violation::new(
+                format!("{p}.exclusive_min"),
+                "Set a minimum to make it exclusive.",
+            ));
+        }
+        if t != FieldType::Text
+            && (f.min_length.is_some() || f.max_length.is_some() || f.pattern.is_some())
+        {
+            out.push(Violation::new(
+                format!("{p}.min_length"),
+                "Only text fields have lengths and patterns.",
+            ));
+        }
+        if let (Some(a), Some(b)) = (f.min_length, f.max_length)
+            && a > b
+        {
+            out.push(Violation::new(
+                format!("{p}.max_length"),
+                "The maximum length is below the minimum length.",
+            ));
+        }
+        if let Some(pat) = &f.pattern
+            && jsonschema::draft202012::new(&serde_json::json!({"type": "string", "pattern": pat}))
+                .is_err()
+        {
+            out.push(Violation::new(
+                format!("{p}.pattern"),
+                "This is not a valid regular expression.",
+            ));
+        }
+        if t != FieldType::List && (f.min_items.is_some() || f.max_items.is_some()) {
+            out.push(Violation::new(
+                format!("{p}.min_items"),
+                "Only list fields have item counts.",
+            ));
+        }
+        if let (Some(a), Some(b)) = (f.min_items, f.max_items)
+            && a > b
+        {
+            out.push(Violation::new(
+                format!("{p}.max_items"),
+                "The maximum count is below the minimum count.",
+            ));
+        }
+        if f.secret_ref && t != FieldType::Text {
+            out.push(Violation::new(
+                format!("{p}.secret_ref"),
+                "Only text fields can hold a secret reference.",
+            ));
+        }
+        match (&f.fields, t) {
+            (Some(sub), FieldType::Object) => validate_fields(sub, &format!("{p}.fields"), out),
+            (Some(sub), _) if !sub.is_empty() => out.push(Violation::new(
+                format!("{p}.fields"),
+                "Only object fields have sub-fields.",
+            )),
+            _ => {}
+        }
+        if let Some(default) = &f.default {
+            let probe = Schema {
+                fields: vec![Field {
+                    required: true,
+                    ..f.clone()
+                }],
+                rules: vec![],
+            };
+            let mut config = serde_json::Map::new();
+            config.insert(f.key.clone(), default.clone());
+            let errors = super::schema::validate(
+                &probe,
+                &Value::Object(config),
+                super::schema::Mode::Complete,
+            );
+            if let Some(e) = errors.first() {
+                out.push(Violation::new(
+                    format!("{p}.default"),
+                    format!("The default is not valid for this field: {}", e.message),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_and_sort_semantically() {
+        let mut vs: Vec<Version> = [
+            "1.10.0",
+            "1.9.0",
+            "1.0.0-rc.1",
+            "1.0.0",
+            "0.9.12",
+            "1.0.0-alpha",
+            "2.0.0",
+        ]
+        .iter()
+        .map(|s| Version::parse(s).unwrap())
+        .collect();
+        vs.sort_by_key(|v| v.sort_key());
+        let order: Vec<String> = vs.iter().map(|v| v.to_string()).collect();
+        assert_eq!(
+            order,
+            [
+                "0.9.12",
+                "1.0.0-alpha",
+                "1.0.0-rc.1",
+                "1.0.0",
+                "1.9.0",
+                "1.10.0",
+                "2.0.0"
+            ]
+        );
+        for bad in [
+            "1",
+            "1.0",
+            "1.0.0.0",
+            "01.0.0",
+            "1.a.0",
+            "",
+            "1.0.0-",
+            "v1.0.0",
+            "1.0.0-a..b",
+        ] {
+            assert!(Version::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
