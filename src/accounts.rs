@@ -414,7 +414,18 @@ impl<E: Into<AppError>> From<E> for LoginError {
     }
 }
 
-/// Checks a sign-in attempt, with throttling per e-mail and per client, and audits the outcome.
+/// The e-mail as kept in throttling records and the audit trail: normalised, or a fixed marker when it
+/// is not an address at all (so a password typed into the wrong box never lands in the audit trail).
+fn login_key(raw_email: &str) -> String {
+    match normalise_email(raw_email) {
+        Ok(e) => e,
+        Err(_) => "<not an e-mail address>".to_string(),
+    }
+}
+
+/// Checks a sign-in attempt, with throttling per e-mail and per client, and audits the outcome. The
+/// attempt is recorded (as failed) before the password is checked, in one transaction with the count,
+/// so parallel guesses cannot slip past the limit.
 pub async fn login(
     db: &Db,
     ctx: &AuditContext,
@@ -422,15 +433,14 @@ pub async fn login(
     password: &str,
     client_ip: &str,
 ) -> Result<User, LoginError> {
-    let email = raw_email.trim().to_lowercase();
-    let since = ctx.now - chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let (by_email, by_ip) = {
-        let mut c = db.acquire().await?;
-        let e = login_attempts::failures_for_email(c.conn(), &email, since).await?;
-        let i = login_attempts::failures_for_ip(c.conn(), client_ip, since).await?;
-        (e, i)
-    };
+    let email = login_key(raw_email);
     let window = chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let since = ctx.now - window;
+
+    let mut tx = db.begin().await?;
+    login_attempts::lock(tx.conn(), &email, client_ip).await?;
+    let by_email = login_attempts::failures_for_email(tx.conn(), &email, since).await?;
+    let by_ip = login_attempts::failures_for_ip(tx.conn(), client_ip, since).await?;
     let mut until: Option<DateTime<Utc>> = None;
     if by_email.count >= MAX_FAILURES_PER_EMAIL {
         until = by_email.oldest.map(|o| o + window);
@@ -440,30 +450,31 @@ pub async fn login(
     }
     if let Some(until) = until {
         let retry_after_secs = (until - ctx.now).num_seconds().max(1) as u64;
-        let mut tx = db.begin().await?;
-        audit::record(
-            tx.conn(),
-            ctx,
-            Change {
-                entity_type: "login",
-                entity_id: &email,
-                action: "login_throttled",
-                before: None,
-                after: Some(json!({"email": email, "client_ip": client_ip, "retry_after_secs": retry_after_secs})),
-            },
-        )
-        .await?;
+        // One audit entry per e-mail and window is enough; a flood of refused attempts adds nothing.
+        if !audit::exists_since(tx.conn(), "login", &email, "login_throttled", since).await? {
+            audit::record(
+                tx.conn(),
+                ctx,
+                Change {
+                    entity_type: "login",
+                    entity_id: &email,
+                    action: "login_throttled",
+                    before: None,
+                    after: Some(json!({"email": email, "client_ip": client_ip, "retry_after_secs": retry_after_secs})),
+                },
+            )
+            .await?;
+        }
         tx.commit().await?;
         return Err(LoginError::Throttled {
             retry_after_secs,
             until,
         });
     }
+    let attempt = login_attempts::record(tx.conn(), &email, client_ip, false, ctx.now).await?;
+    let user = users::by_email(tx.conn(), &email).await?;
+    tx.commit().await?;
 
-    let user = {
-        let mut c = db.acquire().await?;
-        users::by_email(c.conn(), &email).await?
-    };
     let ok = passwords::verify(
         password.to_string(),
         user.as_ref().map(|u| u.password_hash.clone()),
@@ -475,24 +486,27 @@ pub async fn login(
         _ => Err(LoginError::WrongCredentials),
     };
     let mut tx = db.begin().await?;
-    login_attempts::record(tx.conn(), &email, client_ip, outcome.is_ok(), ctx.now).await?;
-    let (actor_ctx, action, entity_id) = match &outcome {
-        Ok(u) => (
-            AuditContext {
-                actor_user_id: Some(u.id),
-                actor_role: Some(u.role),
-                ..ctx.clone()
-            },
-            "login_succeeded",
-            u.id.to_string(),
-        ),
-        Err(_) => (ctx.clone(), "login_failed", email.clone()),
+    let (actor_ctx, action, entity_type, entity_id) = match &outcome {
+        Ok(u) => {
+            login_attempts::mark_succeeded(tx.conn(), attempt).await?;
+            (
+                AuditContext {
+                    actor_user_id: Some(u.id),
+                    actor_role: Some(u.role),
+                    ..ctx.clone()
+                },
+                "login_succeeded",
+                "user",
+                u.id.to_string(),
+            )
+        }
+        Err(_) => (ctx.clone(), "login_failed", "login", email.clone()),
     };
     audit::record(
         tx.conn(),
         &actor_ctx,
         Change {
-            entity_type: if outcome.is_ok() { "user" } else { "login" },
+            entity_type,
             entity_id: &entity_id,
             action,
             before: None,
@@ -569,7 +583,21 @@ pub async fn bootstrap_admin(
             },
         }),
         // Another instance starting at the same moment won the race.
-        Err(AppError::Invalid { .. }) => Ok(Bootstrap::NotNeeded),
+        Err(AppError::Invalid { violations, .. })
+            if violations
+                .iter()
+                .all(|v| v.message.contains("exists already")) =>
+        {
+            Ok(Bootstrap::NotNeeded)
+        }
+        Err(AppError::Invalid { violations, .. }) => Err(AppError::Internal(anyhow::anyhow!(
+            "cannot create the first admin: {}",
+            violations
+                .iter()
+                .map(|v| format!("{}: {}", v.path, v.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
         Err(e) => Err(e),
     }
 }

@@ -7,7 +7,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::web as aw;
 use actix_web::{App, HttpServer};
 use sha2::{Digest, Sha512};
@@ -158,7 +158,6 @@ fn run(
             .wrap(sessions)
             .wrap(from_fn(limit_body))
             .wrap(from_fn(render_errors))
-            .wrap(Compress::default())
             .wrap(from_fn(observe))
     })
     .listen(listener)?

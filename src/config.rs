@@ -114,7 +114,13 @@ impl Settings {
         bind.parse::<SocketAddr>().map_err(|_| {
             anyhow::anyhow!("AGENTDESK_BIND must be host:port like 127.0.0.1:8080, got {bind:?}")
         })?;
-        let admin_email = get("AGENTDESK_ADMIN_EMAIL");
+        let admin_email = match get("AGENTDESK_ADMIN_EMAIL") {
+            Some(e) => Some(
+                crate::domain::roles::normalise_email(&e)
+                    .map_err(|m| anyhow::anyhow!("AGENTDESK_ADMIN_EMAIL: {m}"))?,
+            ),
+            None => None,
+        };
         let admin_password = get("AGENTDESK_ADMIN_PASSWORD").map(Secret::new);
         if admin_email.is_some() != admin_password.is_some() {
             anyhow::bail!(

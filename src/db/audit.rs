@@ -50,6 +50,20 @@ pub async fn record(c: Conn<'_>, ctx: &AuditContext, change: Change<'_>) -> sqlx
     Ok(())
 }
 
+/// Whether an entry with this action exists for the entity since `since`.
+pub async fn exists_since(
+    c: Conn<'_>,
+    entity_type: &str,
+    entity_id: &str,
+    action: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let n: i64 = on_conn!(c, e => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE entity_type = $1 AND entity_id = $2 AND action = $3 AND at > $4")
+        .bind(entity_type).bind(entity_id).bind(action).bind(since).fetch_one(e).await)?;
+    Ok(n > 0)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,

@@ -3,23 +3,38 @@ use chrono::{DateTime, Utc};
 use super::Conn;
 use crate::on_conn;
 
+/// Records an attempt; returns its id (attempts are recorded as failed before the password is checked,
+/// then marked as succeeded, so parallel guesses all count).
 pub async fn record(
     c: Conn<'_>,
     email: &str,
     client_ip: &str,
     succeeded: bool,
     at: DateTime<Utc>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<i64> {
+    on_conn!(c, e => sqlx::query_scalar("INSERT INTO login_attempts (email, client_ip, succeeded, at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(email).bind(client_ip).bind(succeeded).bind(at).fetch_one(e).await)
+}
+
+pub async fn mark_succeeded(c: Conn<'_>, id: i64) -> sqlx::Result<()> {
     crate::execute!(
         c,
-        sqlx::query(
-            "INSERT INTO login_attempts (email, client_ip, succeeded, at) VALUES ($1, $2, $3, $4)"
-        )
-        .bind(email)
-        .bind(client_ip)
-        .bind(succeeded)
-        .bind(at)
+        sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1").bind(id)
     )?;
+    Ok(())
+}
+
+/// Serialises attempts for one e-mail and one client inside the current transaction, so counting and
+/// recording cannot interleave. SQLite needs nothing: its write transactions (BEGIN IMMEDIATE) already
+/// run one at a time. The dialect difference lives here and nowhere else.
+pub async fn lock(c: Conn<'_>, email: &str, client_ip: &str) -> sqlx::Result<()> {
+    if let Conn::Postgres(e) = c {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login:' || $1)), pg_advisory_xact_lock(hashtext('client:' || $2))")
+            .bind(email)
+            .bind(client_ip)
+            .execute(e)
+            .await?;
+    }
     Ok(())
 }
 

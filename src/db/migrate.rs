@@ -114,6 +114,17 @@ pub async fn up(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Vec<&'static str>
     let mut names = vec![];
     for m in todo {
         let mut tx = db.begin().await?;
+        // Two instances starting at once: the second waits here, then finds the work done.
+        if let crate::db::Conn::Postgres(e) = tx.conn() {
+            sqlx::query("SELECT pg_advisory_xact_lock(7263540011)")
+                .execute(e)
+                .await?;
+        }
+        let done: i64 = on_conn!(tx.conn(), e => sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = $1")
+            .bind(m.version).fetch_one(e).await)?;
+        if done > 0 {
+            continue;
+        }
         crate::execute!(tx.conn(), sqlx::raw_sql(AssertSqlSafe(m.up(db.engine()))))
             .map_err(|err| anyhow::anyhow!("migration {} failed: {err}", m.name))?;
         crate::execute!(

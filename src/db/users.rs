@@ -187,9 +187,25 @@ pub async fn set_password(
     Ok(())
 }
 
-/// How many enabled admins there are (the last one may not be demoted or disabled).
+/// How many enabled admins there are (the last one may not be demoted or disabled). On PostgreSQL the
+/// admin rows are locked for the rest of the transaction, so two admins demoting each other at once
+/// cannot both succeed; SQLite's write transactions are serial already.
 pub async fn count_active_admins(c: Conn<'_>) -> sqlx::Result<i64> {
-    on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled").fetch_one(e).await)
+    match c {
+        Conn::Postgres(e) => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM users WHERE role = 'admin' AND NOT disabled FOR UPDATE",
+            )
+            .fetch_all(e)
+            .await?;
+            Ok(ids.len() as i64)
+        }
+        Conn::Sqlite(e) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled")
+                .fetch_one(e)
+                .await
+        }
+    }
 }
 
 /// Number of users per role, for the dashboard.

@@ -406,7 +406,7 @@ fn locate_fields_errors(fs: &[Value], path: &str, out: &mut Vec<Violation>) {
         }
         if let Some(it) = fo.get("item_type")
             && !it.is_null()
-            && !it.as_str().is_some_and(|t| FieldType::parse(t).is_some())
+            && it.as_str().is_none_or(|t| FieldType::parse(t).is_none())
         {
             out.push(Violation::new(
                 format!("{p}.item_type"),

@@ -416,11 +416,7 @@ pub fn submission_of(fields: &[Field], prefix: &str, value: &Value) -> Vec<(Stri
     for w in widgets(fields, prefix, value, &[]) {
         match w.kind {
             "text" | "number" | "integer" | "select" => out.push((w.name.clone(), w.value.clone())),
-            "radios" => {
-                if !w.value.is_empty() {
-                    out.push((w.name.clone(), w.value.clone()));
-                }
-            }
+            "radios" if !w.value.is_empty() => out.push((w.name.clone(), w.value.clone())),
             "secret" => out.push((w.name.clone(), String::new())),
             "checkbox" => {
                 out.push((format!("{}.{PRESENT}", w.name), "1".into()));

@@ -47,7 +47,13 @@ static ASSETS: &[Asset] = &[
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/{path:.*}", web::get().to(serve));
+    // Only static files are compressed: pages carry per-session secrets (CSRF and new API tokens) next
+    // to text the visitor controls, which compression would leak (BREACH).
+    cfg.service(
+        web::resource("/static/{path:.*}")
+            .wrap(actix_web::middleware::Compress::default())
+            .route(web::get().to(serve)),
+    );
 }
 
 async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {

@@ -292,26 +292,58 @@ pub async fn render_errors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let info = RequestInfo::of(req.request());
+    let state = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .cloned();
     match next.call(req).await {
         Ok(res) => {
             let status = res.status();
-            if res.response().error().is_none() {
+            let bare_error = (status.is_client_error() || status.is_server_error())
+                && matches!(
+                    res.response().body().size(),
+                    actix_web::body::BodySize::Sized(0)
+                );
+            if res.response().error().is_none() && !bare_error {
                 return Ok(res.map_into_boxed_body());
             }
             let app_err = res
                 .response()
                 .error()
                 .and_then(|e| e.as_error::<AppError>());
-            let new = error_response_for(&info, status, app_err);
+            let outage = database_outage(
+                state.as_ref().map(|s| s.get_ref()),
+                status,
+                app_err.is_some(),
+            )
+            .await;
+            let new = error_response_for(
+                &info,
+                outage
+                    .as_ref()
+                    .map_or(status, |_| StatusCode::SERVICE_UNAVAILABLE),
+                outage.as_ref().or(app_err),
+            );
             let (req, _) = res.into_parts();
             Ok(ServiceResponse::new(req, new).map_into_boxed_body())
         }
         Err(err) => {
-            let status = err.as_response_error().status_code();
-            if status.is_server_error() {
+            let mut status = err.as_response_error().status_code();
+            let outage = database_outage(
+                state.as_ref().map(|s| s.get_ref()),
+                status,
+                err.as_error::<AppError>().is_some(),
+            )
+            .await;
+            if outage.is_some() {
+                status = StatusCode::SERVICE_UNAVAILABLE;
+            } else if status.is_server_error() {
                 tracing::error!(correlation_id = %info.correlation_id, error = %err, "request failed in middleware");
             }
-            let new = error_response_for(&info, status, err.as_error::<AppError>());
+            let new = error_response_for(
+                &info,
+                status,
+                outage.as_ref().or(err.as_error::<AppError>()),
+            );
             let content_type = new
                 .headers()
                 .get(header::CONTENT_TYPE)
@@ -331,4 +363,26 @@ pub async fn render_errors(
             .into())
         }
     }
+}
+
+/// A 500 that did not come from our own code (the session store, say) is usually the database being
+/// away: then the user is told so, with 503, rather than "something went wrong".
+async fn database_outage(
+    state: Option<&super::AppState>,
+    status: StatusCode,
+    ours: bool,
+) -> Option<AppError> {
+    if status != StatusCode::INTERNAL_SERVER_ERROR || ours {
+        return None;
+    }
+    let state = state?;
+    let down = !matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await,
+        Ok(Ok(()))
+    );
+    down.then(|| {
+        AppError::Unavailable(
+            "The database is not reachable right now. Please try again in a moment.".into(),
+        )
+    })
 }

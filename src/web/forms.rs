@@ -34,7 +34,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             }
             serde_html_form::from_bytes::<T>(&body)
                 .map(Form)
-                .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))
+                .map_err(|e| {
+                    tracing::debug!(error = %e, "unreadable form");
+                    AppError::BadRequest(
+                        "The form could not be read. Reload the page and try again.".into(),
+                    )
+                })
         })
     }
 }

@@ -178,6 +178,7 @@ pub fn safe_local_path(p: &str) -> Option<String> {
     let ok = p.starts_with('/')
         && !p.starts_with("//")
         && !p.starts_with("/\\")
+        && p.is_ascii()
         && !p.chars().any(|c| c.is_control() || c == '\\')
         && p.len() <= 2048;
     ok.then(|| p.to_string())

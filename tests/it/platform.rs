@@ -163,6 +163,14 @@ async fn readiness_follows_the_database(engine: Engine) {
                 StatusCode::OK,
                 "alive while not ready"
             );
+            // Pages say what is wrong, with 503, instead of a generic failure.
+            let (status, body) = c.page("/login").await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+            assert!(
+                body.contains("Temporarily unavailable")
+                    && body.contains("database is not reachable"),
+                "{body}"
+            );
             pg_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
         }
     }

@@ -172,14 +172,19 @@ async fn generated_password_is_shown_once(engine: Engine) {
             ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let target = location(&res);
-    let (_, page) = admin.page(&target).await;
+    // Shown in the answer itself, never stored, not even in the session.
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let target = res.headers()["hx-push-url"].to_str().unwrap().to_string();
+    let page = res.text().await.unwrap();
     let marker = "one-time password is ";
     let start = page.find(marker).expect("password shown") + marker.len();
     let password = page[start..start + 20].to_string();
     let (_, again) = admin.page(&target).await;
     assert!(!again.contains(&password), "shown only once");
+    let stored = app
+        .count("SELECT COUNT(*) FROM sessions WHERE CAST(state AS TEXT) LIKE '%one-time password%'")
+        .await;
+    assert_eq!(stored, 0, "the password never reaches the session store");
     let c = app.client();
     let res = c.login("gen@example.com", &password).await;
     assert_eq!(location(&res), "/account/password", "must change it first");
@@ -273,11 +278,22 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(engine: Engine) {
         .post_form(&format!("/admin/users/{id}/disable"), &[])
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("cannot disable your own account"));
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("cannot disable your own account")
+        body.contains("Conflict") && body.contains("Reference:"),
+        "a 409 page with its reference"
+    );
+    let res = admin
+        .post_form(
+            &format!("/admin/users/{id}/password"),
+            &[("password", "a-new-password-123")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "own password only through the account page"
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled")

@@ -265,15 +265,25 @@ async fn create(
     };
     match FormErrors::from_result(result)? {
         Ok(created) => {
+            let id = created.user.id;
             match created.generated_password {
-                Some(p) => flash(
-                    &session,
-                    "secret",
-                    format!(
+                // Shown in this response only, never stored (not even in the session).
+                Some(p) => {
+                    let mut page = user_page(&state, ctx, id, FormErrors::default()).await?;
+                    page.secret_notice = Some(format!(
                         "Created {}. Their one-time password is {p} — it is shown only now.",
                         created.user.email
-                    ),
-                ),
+                    ));
+                    let mut res = render(StatusCode::CREATED, &page)?;
+                    res.headers_mut().insert(
+                        actix_web::http::header::HeaderName::from_static("hx-push-url"),
+                        actix_web::http::header::HeaderValue::from_str(&format!(
+                            "/admin/users/{id}"
+                        ))
+                        .expect("ascii"),
+                    );
+                    return Ok(res);
+                }
                 None => flash(
                     &session,
                     "success",
@@ -310,6 +320,8 @@ struct UserPage {
     audit: Vec<AuditRow>,
     errors: FormErrors,
     password_help: String,
+    /// A one-time password to show once.
+    secret_notice: Option<String>,
 }
 
 async fn user_page(
@@ -353,6 +365,7 @@ async fn user_page(
         audit,
         errors,
         password_help: format!("At least {MIN_PASSWORD_LEN} characters."),
+        secret_notice: None,
     })
 }
 
@@ -478,6 +491,11 @@ async fn set_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    if id == admin.user.id {
+        return Err(AppError::conflict(
+            "Change your own password under Password in the menu (it asks for the current one).",
+        ));
+    }
     let audit = audit_context(&req, &state, Some(&admin.user));
     let result = accounts::set_password(
         &state.db,
