@@ -156,8 +156,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = prepare_database(&settings, clock.as_ref()).await?;
             crate::app::secret_key(&db, &settings).await?;
             println!("Database ready ({}).", db.engine().name());
+            let ctx = AuditContext::system("cli:seed", clock.now());
+            let added = crate::catalog::seed_builtins(&db, &ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if added.is_empty() {
+                println!("Built-in agent types: present already.");
+            }
+            for id in added {
+                println!("Built-in agent type loaded: {id}");
+            }
             if demo {
-                let ctx = AuditContext::system("cli:seed", clock.now());
                 let logins = accounts::seed_demo(&db, &ctx)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;

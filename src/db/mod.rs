@@ -1,6 +1,7 @@
 //! The database handle: one enum over the two engines, and a dispatch macro so every query is written
 //! once (with `$1…$N` placeholders) and compiled for PostgreSQL and SQLite alike.
 
+pub mod agent_types;
 pub mod audit;
 pub mod customers;
 pub mod kv;

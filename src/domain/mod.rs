@@ -2,6 +2,7 @@
 
 pub mod builtin;
 pub mod definition;
+pub mod definition_diff;
 pub mod diff;
 pub mod forms;
 pub mod ids;

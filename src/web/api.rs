@@ -1,15 +1,33 @@
 //! `/api/v1`: JSON for integrations. Errors are problem documents (see `errors`).
 
-use actix_web::{HttpResponse, web};
-use serde_json::json;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
 
-use super::auth::SignedIn;
+use super::AppState;
+use super::auth::{Admin, SignedIn, audit_context};
+use crate::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
+use crate::db::agent_types;
+use crate::domain::schema;
 use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .route("/me", web::get().to(me))
+            .route("/agent-types", web::get().to(list_types))
+            .route("/agent-types", web::post().to(create_version))
+            .route("/agent-types/{type_id}", web::get().to(get_type))
+            .route("/agent-types/{type_id}/versions/{version}", web::get().to(get_version))
+            .route("/agent-types/{type_id}/versions/{version}", web::put().to(update_version))
+            .route("/agent-types/{type_id}/versions/{version}/publish", web::post().to(publish))
+            .route("/agent-types/{type_id}/versions/{version}/retire", web::post().to(retire))
+            .route("/agent-types/{type_id}/versions/{version}/config.schema.json", web::get().to(config_schema))
+            .route(
+                "/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json",
+                web::get().to(settings_schema),
+            )
             .default_service(web::to(super::not_found)),
     );
 }
@@ -23,4 +41,117 @@ async fn me(user: SignedIn) -> Result<HttpResponse, AppError> {
         "role": u.role.as_str(),
         "customer_id": u.customer_id,
     })))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    include: Option<String>,
+}
+
+/// The newest published version of each type (`?include=drafts`: staff see the newest of any status).
+async fn list_types(state: web::Data<AppState>, user: SignedIn, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let drafts = q.include.as_deref() == Some("drafts") && user.user.role.is_staff();
+    let summaries = {
+        let mut c = state.db.acquire().await?;
+        agent_types::summaries(c.conn(), "", None, !drafts).await?
+    };
+    let mut items = vec![];
+    for s in summaries {
+        if let Some(v) = catalog::get(&state.db, &s.agent_type_id, &s.version).await? {
+            items.push(v.to_json());
+        }
+    }
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+/// A version the caller may see: customers see published and retired versions only.
+async fn visible(state: &AppState, user: &SignedIn, type_id: &str, version: &str) -> Result<StoredVersion, AppError> {
+    let v = catalog::get(&state.db, type_id, version).await?.ok_or(AppError::NotFound)?;
+    if v.is_draft() && !user.user.role.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    Ok(v)
+}
+
+async fn get_type(state: web::Data<AppState>, user: SignedIn, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let type_id = path.into_inner();
+    let staff = user.user.role.is_staff();
+    let versions = catalog::versions_of(&state.db, &type_id, !staff).await?;
+    if versions.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let newest = catalog::newest_published(&state.db, &type_id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "agent_type_id": type_id,
+        "display_name": newest.as_ref().unwrap_or(&versions[0]).row.display_name,
+        "newest_published": newest.map(|v| v.to_json()),
+        "versions": versions.iter().map(|v| json!({
+            "id": v.row.id, "version": v.row.version, "status": v.row.status,
+            "created_at": v.row.created_at, "published_at": v.row.published_at, "retired_at": v.row.retired_at,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+async fn get_version(state: web::Data<AppState>, user: SignedIn, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+    let (type_id, version) = path.into_inner();
+    Ok(HttpResponse::Ok().json(visible(&state, &user, &type_id, &version).await?.to_json()))
+}
+
+/// Creates a draft version from a whole definition, or, with `{"copy_from": "type@version",
+/// "version": "1.1.0"}`, as a copy of an existing version.
+async fn create_version(req: HttpRequest, state: web::Data<AppState>, admin: Admin, body: web::Json<Value>) -> Result<HttpResponse, AppError> {
+    let ctx = audit_context(&req, &state, Some(&admin.user));
+    let body = body.into_inner();
+    let created = match (body.get("copy_from").and_then(Value::as_str), body.get("version").and_then(Value::as_str)) {
+        (Some(from), Some(version)) if body.get("agent_type_id").is_none() => catalog::copy_as_draft(&state.db, &ctx, from, version).await?,
+        _ => catalog::create_draft(&state.db, &ctx, &body).await?,
+    };
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header(("Location", format!("/api/v1/agent-types/{}/versions/{}", created.row.agent_type_id, created.row.version)))
+        .json(created.to_json()))
+}
+
+async fn update_version(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(String, String)>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (type_id, version) = path.into_inner();
+    let ctx = audit_context(&req, &state, Some(&admin.user));
+    let updated = catalog::update_draft(&state.db, &ctx, &type_id, &version, &body).await?;
+    Ok(HttpResponse::Ok().json(updated.to_json()))
+}
+
+async fn publish(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+    let (type_id, version) = path.into_inner();
+    let ctx = audit_context(&req, &state, Some(&admin.user));
+    Ok(HttpResponse::Ok().json(catalog::transition(&state.db, &ctx, &type_id, &version, PUBLISHED).await?.to_json()))
+}
+
+async fn retire(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+    let (type_id, version) = path.into_inner();
+    let ctx = audit_context(&req, &state, Some(&admin.user));
+    Ok(HttpResponse::Ok().json(catalog::transition(&state.db, &ctx, &type_id, &version, RETIRED).await?.to_json()))
+}
+
+fn schema_json(doc: Value) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/schema+json").body(doc.to_string())
+}
+
+async fn config_schema(state: web::Data<AppState>, user: SignedIn, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+    let (type_id, version) = path.into_inner();
+    let v = visible(&state, &user, &type_id, &version).await?;
+    let id = format!("/api/v1/agent-types/{type_id}/versions/{version}/config.schema.json");
+    let title = format!("{} {} configuration", v.definition.name(), v.row.version);
+    Ok(schema_json(schema::export(&v.definition.config_schema, &title, Some(&id))))
+}
+
+async fn settings_schema(state: web::Data<AppState>, user: SignedIn, path: web::Path<(String, String, String)>) -> Result<HttpResponse, AppError> {
+    let (type_id, version, template_id) = path.into_inner();
+    let v = visible(&state, &user, &type_id, &version).await?;
+    let t = v.definition.template(&template_id).ok_or(AppError::NotFound)?;
+    let id = format!("/api/v1/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json");
+    Ok(schema_json(schema::export(&t.settings_schema, &format!("{} settings", t.name), Some(&id))))
 }

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod agent_types_api;
 mod api_tokens;
 mod audit;
 mod browser;

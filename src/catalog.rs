@@ -1,0 +1,249 @@
+//! The agent type catalog (SPEC §3): drafts, publishing, retiring and the built-ins. Each change is
+//! one transaction with its audit entry.
+
+use serde_json::{Value, json};
+
+use crate::db::agent_types::{self, NewVersion, VersionRow};
+use crate::db::audit::{self, AuditContext, Change};
+use crate::db::{Db, Tx};
+use crate::domain::builtin;
+use crate::domain::definition::{Definition, Version, meta_validate};
+use crate::error::{AppError, AppResult, Violation};
+
+pub const DRAFT: &str = "draft";
+pub const PUBLISHED: &str = "published";
+pub const RETIRED: &str = "retired";
+
+/// A stored version with its parsed definition.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    pub row: VersionRow,
+    pub definition: Definition,
+}
+
+impl StoredVersion {
+    fn from_row(row: VersionRow) -> AppResult<StoredVersion> {
+        let definition = serde_json::from_value(row.document.0.clone())
+            .map_err(|e| anyhow::anyhow!("stored definition {} is unreadable: {e}", row.id))?;
+        Ok(StoredVersion { row, definition })
+    }
+
+    pub fn is_draft(&self) -> bool {
+        self.row.status == DRAFT
+    }
+
+    /// The version as the API shows it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.row.id,
+            "agent_type_id": self.row.agent_type_id,
+            "version": self.row.version,
+            "status": self.row.status,
+            "display_name": self.row.display_name,
+            "created_at": self.row.created_at,
+            "updated_at": self.row.updated_at,
+            "published_at": self.row.published_at,
+            "retired_at": self.row.retired_at,
+            "definition": self.row.document.0,
+        })
+    }
+
+    fn audit_json(&self) -> Value {
+        json!({"status": self.row.status, "definition": self.row.document.0})
+    }
+}
+
+/// Parses and meta-validates a document: the definition, or every problem with its path.
+pub fn check_document(doc: &Value) -> Result<Definition, Vec<Violation>> {
+    let d = Definition::from_json(doc)?;
+    let problems = meta_validate(&d);
+    if problems.is_empty() { Ok(d) } else { Err(problems) }
+}
+
+fn invalid(v: Vec<Violation>) -> AppError {
+    AppError::invalid(v)
+}
+
+async fn load(tx: &mut Tx, agent_type_id: &str, version: &str) -> AppResult<StoredVersion> {
+    let row = agent_types::get(tx.conn(), agent_type_id, version).await?.ok_or(AppError::NotFound)?;
+    StoredVersion::from_row(row)
+}
+
+pub async fn get(db: &Db, agent_type_id: &str, version: &str) -> AppResult<Option<StoredVersion>> {
+    let mut c = db.acquire().await?;
+    match agent_types::get(c.conn(), agent_type_id, version).await? {
+        Some(row) => Ok(Some(StoredVersion::from_row(row)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn versions_of(db: &Db, agent_type_id: &str, published_only: bool) -> AppResult<Vec<StoredVersion>> {
+    let mut c = db.acquire().await?;
+    agent_types::versions_of(c.conn(), agent_type_id, published_only).await?.into_iter().map(StoredVersion::from_row).collect()
+}
+
+pub async fn newest_published(db: &Db, agent_type_id: &str) -> AppResult<Option<StoredVersion>> {
+    let mut c = db.acquire().await?;
+    agent_types::newest_published(c.conn(), agent_type_id).await?.map(StoredVersion::from_row).transpose()
+}
+
+/// Stores a new draft version. 409 when that version exists, 422 with every problem otherwise.
+pub async fn create_draft(db: &Db, ctx: &AuditContext, doc: &Value) -> AppResult<StoredVersion> {
+    let d = check_document(doc).map_err(invalid)?;
+    let version = Version::parse(&d.version).expect("meta-validated");
+    let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
+    let mut tx = db.begin().await?;
+    let new = NewVersion {
+        agent_type_id: &d.agent_type_id,
+        version: &d.version,
+        version_sort: &version.sort_key(),
+        status: DRAFT,
+        display_name: d.name(),
+        document: &document,
+        created_by: ctx.actor_user_id,
+    };
+    if !agent_types::insert(tx.conn(), &new, ctx.now).await? {
+        return Err(AppError::conflict(format!(
+            "Version {} of {} exists already. Choose another version number.",
+            d.version, d.agent_type_id
+        )));
+    }
+    let stored = load(&mut tx, &d.agent_type_id, &d.version).await?;
+    audit::record(
+        tx.conn(),
+        ctx,
+        Change { entity_type: "agent_type_version", entity_id: &stored.row.id, action: "created", before: None, after: Some(stored.audit_json()) },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// A copy of an existing version under a new version number, as a draft.
+pub async fn copy_as_draft(db: &Db, ctx: &AuditContext, from_id: &str, new_version: &str) -> AppResult<StoredVersion> {
+    let (type_id, version) = from_id.split_once('@').ok_or(AppError::NotFound)?;
+    let source = get(db, type_id, version).await?.ok_or(AppError::NotFound)?;
+    let mut doc = source.row.document.0.clone();
+    doc["version"] = json!(new_version.trim());
+    create_draft(db, ctx, &doc).await
+}
+
+fn published_conflict(v: &StoredVersion) -> AppError {
+    AppError::conflict(format!(
+        "{} is {}, so it cannot change. Create a new version (for example {}) from it instead.",
+        v.row.id,
+        v.row.status,
+        Version::parse(&v.row.version).map(|v| v.bump_minor().to_string()).unwrap_or_else(|| "a higher one".into())
+    ))
+}
+
+/// Replaces a draft's document. Published and retired versions answer 409.
+pub async fn update_draft(db: &Db, ctx: &AuditContext, agent_type_id: &str, version: &str, doc: &Value) -> AppResult<StoredVersion> {
+    let d = check_document(doc).map_err(invalid)?;
+    let mut mismatched = vec![];
+    if d.agent_type_id != agent_type_id {
+        mismatched.push(Violation::new("agent_type_id", format!("This is version {version} of {agent_type_id}; the id cannot change.")));
+    }
+    if d.version != version {
+        mismatched.push(Violation::new("version", format!("This is version {version}; to use another number, create a new version.")));
+    }
+    let mut tx = db.begin().await?;
+    let before = load(&mut tx, agent_type_id, version).await?;
+    if !before.is_draft() {
+        return Err(published_conflict(&before));
+    }
+    if !mismatched.is_empty() {
+        return Err(invalid(mismatched));
+    }
+    let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
+    agent_types::update_document(tx.conn(), &before.row.id, d.name(), &document, ctx.now).await?;
+    let after = load(&mut tx, agent_type_id, version).await?;
+    audit::record(
+        tx.conn(),
+        ctx,
+        Change {
+            entity_type: "agent_type_version",
+            entity_id: &after.row.id,
+            action: "updated",
+            before: Some(before.audit_json()),
+            after: Some(after.audit_json()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// draft → published (meta-validation must pass); published → retired.
+pub async fn transition(db: &Db, ctx: &AuditContext, agent_type_id: &str, version: &str, to: &str) -> AppResult<StoredVersion> {
+    let mut tx = db.begin().await?;
+    let before = load(&mut tx, agent_type_id, version).await?;
+    match (before.row.status.as_str(), to) {
+        (DRAFT, PUBLISHED) => {
+            let problems = meta_validate(&before.definition);
+            if !problems.is_empty() {
+                return Err(invalid(problems));
+            }
+        }
+        (PUBLISHED, RETIRED) => {}
+        (from, _) if from == to => return Err(AppError::conflict(format!("{} is {from} already.", before.row.id))),
+        (DRAFT, RETIRED) => return Err(AppError::conflict(format!("{} is a draft: publish it first, or simply leave it.", before.row.id))),
+        (RETIRED, PUBLISHED) => {
+            return Err(AppError::conflict(format!("{} is retired and stays retired; publish a new version instead.", before.row.id)));
+        }
+        (from, _) => return Err(AppError::conflict(format!("{} is {from}; it cannot become {to}.", before.row.id))),
+    }
+    agent_types::set_status(tx.conn(), &before.row.id, to, ctx.actor_user_id, ctx.now).await?;
+    let after = load(&mut tx, agent_type_id, version).await?;
+    audit::record(
+        tx.conn(),
+        ctx,
+        Change {
+            entity_type: "agent_type_version",
+            entity_id: &after.row.id,
+            action: if to == PUBLISHED { "published" } else { "retired" },
+            before: Some(json!({"status": before.row.status})),
+            after: Some(json!({"status": after.row.status})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Loads the built-in definitions, published, unless that version exists already (a changed or
+/// retired row is never overwritten). Returns the ids that were added.
+pub async fn seed_builtins(db: &Db, ctx: &AuditContext) -> AppResult<Vec<String>> {
+    let mut added = vec![];
+    for d in builtin::definitions() {
+        let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
+        let version = Version::parse(&d.version).expect("built-ins are valid");
+        let mut tx = db.begin().await?;
+        let new = NewVersion {
+            agent_type_id: &d.agent_type_id,
+            version: &d.version,
+            version_sort: &version.sort_key(),
+            status: PUBLISHED,
+            display_name: d.name(),
+            document: &document,
+            created_by: None,
+        };
+        if agent_types::insert(tx.conn(), &new, ctx.now).await? {
+            audit::record(
+                tx.conn(),
+                ctx,
+                Change {
+                    entity_type: "agent_type_version",
+                    entity_id: &d.id(),
+                    action: "seeded",
+                    before: None,
+                    after: Some(json!({"status": PUBLISHED, "definition": document})),
+                },
+            )
+            .await?;
+            added.push(d.id());
+        }
+        tx.commit().await?;
+    }
+    Ok(added)
+}
