@@ -70,8 +70,13 @@ impl Application {
                 .as_ref()
                 .map(|p| p.expose().to_string()),
         );
-        let bootstrap = accounts::bootstrap_admin(&db, &ctx, configured).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        for id in crate::catalog::seed_builtins(&db, &ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        let bootstrap = accounts::bootstrap_admin(&db, &ctx, configured)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for id in crate::catalog::seed_builtins(&db, &ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
             tracing::info!(agent_type = %id, "loaded built-in agent type");
         }
         let key = Key::from(&Sha512::digest(

@@ -57,7 +57,11 @@ impl StoredVersion {
 pub fn check_document(doc: &Value) -> Result<Definition, Vec<Violation>> {
     let d = Definition::from_json(doc)?;
     let problems = meta_validate(&d);
-    if problems.is_empty() { Ok(d) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(d)
+    } else {
+        Err(problems)
+    }
 }
 
 fn invalid(v: Vec<Violation>) -> AppError {
@@ -65,7 +69,9 @@ fn invalid(v: Vec<Violation>) -> AppError {
 }
 
 async fn load(tx: &mut Tx, agent_type_id: &str, version: &str) -> AppResult<StoredVersion> {
-    let row = agent_types::get(tx.conn(), agent_type_id, version).await?.ok_or(AppError::NotFound)?;
+    let row = agent_types::get(tx.conn(), agent_type_id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
     StoredVersion::from_row(row)
 }
 
@@ -77,14 +83,25 @@ pub async fn get(db: &Db, agent_type_id: &str, version: &str) -> AppResult<Optio
     }
 }
 
-pub async fn versions_of(db: &Db, agent_type_id: &str, published_only: bool) -> AppResult<Vec<StoredVersion>> {
+pub async fn versions_of(
+    db: &Db,
+    agent_type_id: &str,
+    published_only: bool,
+) -> AppResult<Vec<StoredVersion>> {
     let mut c = db.acquire().await?;
-    agent_types::versions_of(c.conn(), agent_type_id, published_only).await?.into_iter().map(StoredVersion::from_row).collect()
+    agent_types::versions_of(c.conn(), agent_type_id, published_only)
+        .await?
+        .into_iter()
+        .map(StoredVersion::from_row)
+        .collect()
 }
 
 pub async fn newest_published(db: &Db, agent_type_id: &str) -> AppResult<Option<StoredVersion>> {
     let mut c = db.acquire().await?;
-    agent_types::newest_published(c.conn(), agent_type_id).await?.map(StoredVersion::from_row).transpose()
+    agent_types::newest_published(c.conn(), agent_type_id)
+        .await?
+        .map(StoredVersion::from_row)
+        .transpose()
 }
 
 /// Stores a new draft version. 409 when that version exists, 422 with every problem otherwise.
@@ -112,7 +129,13 @@ pub async fn create_draft(db: &Db, ctx: &AuditContext, doc: &Value) -> AppResult
     audit::record(
         tx.conn(),
         ctx,
-        Change { entity_type: "agent_type_version", entity_id: &stored.row.id, action: "created", before: None, after: Some(stored.audit_json()) },
+        Change {
+            entity_type: "agent_type_version",
+            entity_id: &stored.row.id,
+            action: "created",
+            before: None,
+            after: Some(stored.audit_json()),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -120,7 +143,12 @@ pub async fn create_draft(db: &Db, ctx: &AuditContext, doc: &Value) -> AppResult
 }
 
 /// A copy of an existing version under a new version number, as a draft.
-pub async fn copy_as_draft(db: &Db, ctx: &AuditContext, from_id: &str, new_version: &str) -> AppResult<StoredVersion> {
+pub async fn copy_as_draft(
+    db: &Db,
+    ctx: &AuditContext,
+    from_id: &str,
+    new_version: &str,
+) -> AppResult<StoredVersion> {
     let (type_id, version) = from_id.split_once('@').ok_or(AppError::NotFound)?;
     let source = get(db, type_id, version).await?.ok_or(AppError::NotFound)?;
     let mut doc = source.row.document.0.clone();
@@ -133,19 +161,33 @@ fn published_conflict(v: &StoredVersion) -> AppError {
         "{} is {}, so it cannot change. Create a new version (for example {}) from it instead.",
         v.row.id,
         v.row.status,
-        Version::parse(&v.row.version).map(|v| v.bump_minor().to_string()).unwrap_or_else(|| "a higher one".into())
+        Version::parse(&v.row.version)
+            .map(|v| v.bump_minor().to_string())
+            .unwrap_or_else(|| "a higher one".into())
     ))
 }
 
 /// Replaces a draft's document. Published and retired versions answer 409.
-pub async fn update_draft(db: &Db, ctx: &AuditContext, agent_type_id: &str, version: &str, doc: &Value) -> AppResult<StoredVersion> {
+pub async fn update_draft(
+    db: &Db,
+    ctx: &AuditContext,
+    agent_type_id: &str,
+    version: &str,
+    doc: &Value,
+) -> AppResult<StoredVersion> {
     let d = check_document(doc).map_err(invalid)?;
     let mut mismatched = vec![];
     if d.agent_type_id != agent_type_id {
-        mismatched.push(Violation::new("agent_type_id", format!("This is version {version} of {agent_type_id}; the id cannot change.")));
+        mismatched.push(Violation::new(
+            "agent_type_id",
+            format!("This is version {version} of {agent_type_id}; the id cannot change."),
+        ));
     }
     if d.version != version {
-        mismatched.push(Violation::new("version", format!("This is version {version}; to use another number, create a new version.")));
+        mismatched.push(Violation::new(
+            "version",
+            format!("This is version {version}; to use another number, create a new version."),
+        ));
     }
     let mut tx = db.begin().await?;
     let before = load(&mut tx, agent_type_id, version).await?;
@@ -175,7 +217,13 @@ pub async fn update_draft(db: &Db, ctx: &AuditContext, agent_type_id: &str, vers
 }
 
 /// draft → published (meta-validation must pass); published → retired.
-pub async fn transition(db: &Db, ctx: &AuditContext, agent_type_id: &str, version: &str, to: &str) -> AppResult<StoredVersion> {
+pub async fn transition(
+    db: &Db,
+    ctx: &AuditContext,
+    agent_type_id: &str,
+    version: &str,
+    to: &str,
+) -> AppResult<StoredVersion> {
     let mut tx = db.begin().await?;
     let before = load(&mut tx, agent_type_id, version).await?;
     match (before.row.status.as_str(), to) {
@@ -186,12 +234,30 @@ pub async fn transition(db: &Db, ctx: &AuditContext, agent_type_id: &str, versio
             }
         }
         (PUBLISHED, RETIRED) => {}
-        (from, _) if from == to => return Err(AppError::conflict(format!("{} is {from} already.", before.row.id))),
-        (DRAFT, RETIRED) => return Err(AppError::conflict(format!("{} is a draft: publish it first, or simply leave it.", before.row.id))),
-        (RETIRED, PUBLISHED) => {
-            return Err(AppError::conflict(format!("{} is retired and stays retired; publish a new version instead.", before.row.id)));
+        (from, _) if from == to => {
+            return Err(AppError::conflict(format!(
+                "{} is {from} already.",
+                before.row.id
+            )));
         }
-        (from, _) => return Err(AppError::conflict(format!("{} is {from}; it cannot become {to}.", before.row.id))),
+        (DRAFT, RETIRED) => {
+            return Err(AppError::conflict(format!(
+                "{} is a draft: publish it first, or simply leave it.",
+                before.row.id
+            )));
+        }
+        (RETIRED, PUBLISHED) => {
+            return Err(AppError::conflict(format!(
+                "{} is retired and stays retired; publish a new version instead.",
+                before.row.id
+            )));
+        }
+        (from, _) => {
+            return Err(AppError::conflict(format!(
+                "{} is {from}; it cannot become {to}.",
+                before.row.id
+            )));
+        }
     }
     agent_types::set_status(tx.conn(), &before.row.id, to, ctx.actor_user_id, ctx.now).await?;
     let after = load(&mut tx, agent_type_id, version).await?;
@@ -201,7 +267,11 @@ pub async fn transition(db: &Db, ctx: &AuditContext, agent_type_id: &str, versio
         Change {
             entity_type: "agent_type_version",
             entity_id: &after.row.id,
-            action: if to == PUBLISHED { "published" } else { "retired" },
+            action: if to == PUBLISHED {
+                "published"
+            } else {
+                "retired"
+            },
             before: Some(json!({"status": before.row.status})),
             after: Some(json!({"status": after.row.status})),
         },

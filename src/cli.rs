@@ -157,7 +157,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::app::secret_key(&db, &settings).await?;
             println!("Database ready ({}).", db.engine().name());
             let ctx = AuditContext::system("cli:seed", clock.now());
-            let added = crate::catalog::seed_builtins(&db, &ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let added = crate::catalog::seed_builtins(&db, &ctx)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if added.is_empty() {
                 println!("Built-in agent types: present already.");
             }

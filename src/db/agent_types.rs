@@ -50,13 +50,23 @@ pub async fn insert(c: Conn<'_>, v: &NewVersion<'_>, now: DateTime<Utc>) -> sqlx
     Ok(n == 1)
 }
 
-pub async fn get(c: Conn<'_>, agent_type_id: &str, version: &str) -> sqlx::Result<Option<VersionRow>> {
-    let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE v.agent_type_id = $1 AND v.version = $2"));
+pub async fn get(
+    c: Conn<'_>,
+    agent_type_id: &str,
+    version: &str,
+) -> sqlx::Result<Option<VersionRow>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE v.agent_type_id = $1 AND v.version = $2"
+    ));
     on_conn!(c, e => sqlx::query_as(sql).bind(agent_type_id).bind(version).fetch_optional(e).await)
 }
 
 /// A type's versions, newest first; `published_only` hides drafts (and keeps retired ones listed).
-pub async fn versions_of(c: Conn<'_>, agent_type_id: &str, published_only: bool) -> sqlx::Result<Vec<VersionRow>> {
+pub async fn versions_of(
+    c: Conn<'_>,
+    agent_type_id: &str,
+    published_only: bool,
+) -> sqlx::Result<Vec<VersionRow>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE v.agent_type_id = $1 AND ($2 = FALSE OR v.status <> 'draft') ORDER BY v.version_sort DESC"
     ));
@@ -64,7 +74,10 @@ pub async fn versions_of(c: Conn<'_>, agent_type_id: &str, published_only: bool)
 }
 
 /// The newest published version of a type (what new hires use).
-pub async fn newest_published(c: Conn<'_>, agent_type_id: &str) -> sqlx::Result<Option<VersionRow>> {
+pub async fn newest_published(
+    c: Conn<'_>,
+    agent_type_id: &str,
+) -> sqlx::Result<Option<VersionRow>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE v.agent_type_id = $1 AND v.status = 'published' ORDER BY v.version_sort DESC LIMIT 1"
     ));
@@ -85,7 +98,12 @@ pub struct TypeSummary {
 
 /// Per type: its newest version (any status, or only published ones) and counts, filtered by a search
 /// over id and name and by the newest version's status.
-pub async fn summaries(c: Conn<'_>, query: &str, status: Option<&str>, published_only: bool) -> sqlx::Result<Vec<TypeSummary>> {
+pub async fn summaries(
+    c: Conn<'_>,
+    query: &str,
+    status: Option<&str>,
+    published_only: bool,
+) -> sqlx::Result<Vec<TypeSummary>> {
     let pattern = format!("%{}%", super::users::escape_like(&query.to_lowercase()));
     on_conn!(c, e => sqlx::query_as(
         "SELECT agent_type_id, display_name, version, status, versions, published_versions, updated_at FROM ( \
@@ -106,13 +124,25 @@ pub async fn all_ids(c: Conn<'_>) -> sqlx::Result<Vec<(String, String)>> {
     on_conn!(c, e => sqlx::query_as("SELECT id, status FROM agent_type_versions ORDER BY agent_type_id, version_sort DESC").fetch_all(e).await)
 }
 
-pub async fn update_document(c: Conn<'_>, id: &str, display_name: &str, document: &Value, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn update_document(
+    c: Conn<'_>,
+    id: &str,
+    display_name: &str,
+    document: &Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     crate::execute!(c, sqlx::query("UPDATE agent_type_versions SET document = $1, display_name = $2, updated_at = $3 WHERE id = $4 AND status = 'draft'")
         .bind(Json(document)).bind(display_name).bind(now).bind(id))?;
     Ok(())
 }
 
-pub async fn set_status(c: Conn<'_>, id: &str, status: &str, by: Option<i64>, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn set_status(
+    c: Conn<'_>,
+    id: &str,
+    status: &str,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     let (published_at, retired_at) = match status {
         "published" => (Some(now), None),
         "retired" => (None, Some(now)),

@@ -29,7 +29,10 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. Both engines use the same numbers.
-pub static MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation"), migration!(2, "0002_agent_types")];
+pub static MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_agent_types"),
+];
 
 impl Migration {
     fn up(&self, engine: Engine) -> &'static str {

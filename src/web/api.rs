@@ -49,7 +49,11 @@ struct ListQuery {
 }
 
 /// The newest published version of each type (`?include=drafts`: staff see the newest of any status).
-async fn list_types(state: web::Data<AppState>, user: SignedIn, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list_types(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let drafts = q.include.as_deref() == Some("drafts") && user.user.role.is_staff();
     let summaries = {
         let mut c = state.db.acquire().await?;
@@ -65,15 +69,26 @@ async fn list_types(state: web::Data<AppState>, user: SignedIn, q: web::Query<Li
 }
 
 /// A version the caller may see: customers see published and retired versions only.
-async fn visible(state: &AppState, user: &SignedIn, type_id: &str, version: &str) -> Result<StoredVersion, AppError> {
-    let v = catalog::get(&state.db, type_id, version).await?.ok_or(AppError::NotFound)?;
+async fn visible(
+    state: &AppState,
+    user: &SignedIn,
+    type_id: &str,
+    version: &str,
+) -> Result<StoredVersion, AppError> {
+    let v = catalog::get(&state.db, type_id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if v.is_draft() && !user.user.role.is_staff() {
         return Err(AppError::NotFound);
     }
     Ok(v)
 }
 
-async fn get_type(state: web::Data<AppState>, user: SignedIn, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn get_type(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let type_id = path.into_inner();
     let staff = user.user.role.is_staff();
     let versions = catalog::versions_of(&state.db, &type_id, !staff).await?;
@@ -92,22 +107,42 @@ async fn get_type(state: web::Data<AppState>, user: SignedIn, path: web::Path<St
     })))
 }
 
-async fn get_version(state: web::Data<AppState>, user: SignedIn, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+async fn get_version(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
     Ok(HttpResponse::Ok().json(visible(&state, &user, &type_id, &version).await?.to_json()))
 }
 
 /// Creates a draft version from a whole definition, or, with `{"copy_from": "type@version",
 /// "version": "1.1.0"}`, as a copy of an existing version.
-async fn create_version(req: HttpRequest, state: web::Data<AppState>, admin: Admin, body: web::Json<Value>) -> Result<HttpResponse, AppError> {
+async fn create_version(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
     let ctx = audit_context(&req, &state, Some(&admin.user));
     let body = body.into_inner();
-    let created = match (body.get("copy_from").and_then(Value::as_str), body.get("version").and_then(Value::as_str)) {
-        (Some(from), Some(version)) if body.get("agent_type_id").is_none() => catalog::copy_as_draft(&state.db, &ctx, from, version).await?,
+    let created = match (
+        body.get("copy_from").and_then(Value::as_str),
+        body.get("version").and_then(Value::as_str),
+    ) {
+        (Some(from), Some(version)) if body.get("agent_type_id").is_none() => {
+            catalog::copy_as_draft(&state.db, &ctx, from, version).await?
+        }
         _ => catalog::create_draft(&state.db, &ctx, &body).await?,
     };
     Ok(HttpResponse::build(StatusCode::CREATED)
-        .insert_header(("Location", format!("/api/v1/agent-types/{}/versions/{}", created.row.agent_type_id, created.row.version)))
+        .insert_header((
+            "Location",
+            format!(
+                "/api/v1/agent-types/{}/versions/{}",
+                created.row.agent_type_id, created.row.version
+            ),
+        ))
         .json(created.to_json()))
 }
 
@@ -124,34 +159,75 @@ async fn update_version(
     Ok(HttpResponse::Ok().json(updated.to_json()))
 }
 
-async fn publish(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+async fn publish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
     let ctx = audit_context(&req, &state, Some(&admin.user));
-    Ok(HttpResponse::Ok().json(catalog::transition(&state.db, &ctx, &type_id, &version, PUBLISHED).await?.to_json()))
+    Ok(HttpResponse::Ok().json(
+        catalog::transition(&state.db, &ctx, &type_id, &version, PUBLISHED)
+            .await?
+            .to_json(),
+    ))
 }
 
-async fn retire(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+async fn retire(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
     let ctx = audit_context(&req, &state, Some(&admin.user));
-    Ok(HttpResponse::Ok().json(catalog::transition(&state.db, &ctx, &type_id, &version, RETIRED).await?.to_json()))
+    Ok(HttpResponse::Ok().json(
+        catalog::transition(&state.db, &ctx, &type_id, &version, RETIRED)
+            .await?
+            .to_json(),
+    ))
 }
 
 fn schema_json(doc: Value) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/schema+json").body(doc.to_string())
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(doc.to_string())
 }
 
-async fn config_schema(state: web::Data<AppState>, user: SignedIn, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+async fn config_schema(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
     let v = visible(&state, &user, &type_id, &version).await?;
     let id = format!("/api/v1/agent-types/{type_id}/versions/{version}/config.schema.json");
     let title = format!("{} {} configuration", v.definition.name(), v.row.version);
-    Ok(schema_json(schema::export(&v.definition.config_schema, &title, Some(&id))))
+    Ok(schema_json(schema::export(
+        &v.definition.config_schema,
+        &title,
+        Some(&id),
+    )))
 }
 
-async fn settings_schema(state: web::Data<AppState>, user: SignedIn, path: web::Path<(String, String, String)>) -> Result<HttpResponse, AppError> {
+async fn settings_schema(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
     let (type_id, version, template_id) = path.into_inner();
     let v = visible(&state, &user, &type_id, &version).await?;
-    let t = v.definition.template(&template_id).ok_or(AppError::NotFound)?;
-    let id = format!("/api/v1/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json");
-    Ok(schema_json(schema::export(&t.settings_schema, &format!("{} settings", t.name), Some(&id))))
+    let t = v
+        .definition
+        .template(&template_id)
+        .ok_or(AppError::NotFound)?;
+    let id = format!(
+        "/api/v1/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json"
+    );
+    Ok(schema_json(schema::export(
+        &t.settings_schema,
+        &format!("{} settings", t.name),
+        Some(&id),
+    )))
 }

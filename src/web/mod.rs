@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod pages;
 pub mod portal;
+pub mod schema_forms;
 pub mod session_store;
 pub mod view;
 
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(portal::routes)
         .configure(api::routes)
         .configure(health::routes)
+        .configure(schema_forms::routes)
         .configure(assets::routes);
 }
 

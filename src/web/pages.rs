@@ -89,8 +89,15 @@ impl PageCtx {
 
 fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
     let links: Vec<(&'static str, &'static str)> = match role {
-        Some(Role::Admin) => vec![("/admin", "Dashboard"), ("/admin/users", "Users")],
-        Some(Role::Operator | Role::Viewer) => vec![("/admin", "Dashboard")],
+        Some(Role::Admin) => vec![
+            ("/admin", "Dashboard"),
+            ("/admin/agent-types", "Agent types"),
+            ("/admin/users", "Users"),
+        ],
+        Some(Role::Operator | Role::Viewer) => vec![
+            ("/admin", "Dashboard"),
+            ("/admin/agent-types", "Agent types"),
+        ],
         Some(Role::Customer) => vec![("/portal", "Home")],
         None => vec![],
     };
@@ -248,7 +255,8 @@ pub struct FormErrors(pub Vec<crate::error::Violation>);
 
 impl FormErrors {
     /// The message for one field, or "" when it has none.
-    pub fn get(&self, field: &str) -> &str {
+    pub fn get<S: AsRef<str>>(&self, field: S) -> &str {
+        let field = field.as_ref();
         self.0
             .iter()
             .find(|v| v.path == field)

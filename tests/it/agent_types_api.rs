@@ -15,8 +15,17 @@ both_engines!(
 );
 
 async fn token_for(app: &TestApp, role: &str) -> String {
-    let c = if role == "admin" { app.admin().await } else { app.user_with_role(role).await.0 };
-    let body = c.post_form("/account/tokens", &[("name", "api")]).await.text().await.unwrap();
+    let c = if role == "admin" {
+        app.admin().await
+    } else {
+        app.user_with_role(role).await.0
+    };
+    let body = c
+        .post_form("/account/tokens", &[("name", "api")])
+        .await
+        .text()
+        .await
+        .unwrap();
     let start = body.find("id=\"new-token-value\">").unwrap() + "id=\"new-token-value\">".len();
     body[start..start + body[start..].find('<').unwrap()].to_string()
 }
@@ -27,15 +36,28 @@ struct Api<'a> {
 }
 
 impl Api<'_> {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.app.client().http.request(method, format!("{}/api/v1{path}", self.app.base)).bearer_auth(&self.token);
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .app
+            .client()
+            .http
+            .request(method, format!("{}/api/v1{path}", self.app.base))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let res = req.send().await.unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
     async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(reqwest::Method::GET, path, None).await
@@ -49,22 +71,55 @@ impl Api<'_> {
 }
 
 async fn builtins_are_listed_and_exported_as_json_schema(engine: Engine) {
-    let Some(app) = spawn_app(engine).await else { return };
-    let api = Api { app: &app, token: token_for(&app, "admin").await };
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let api = Api {
+        app: &app,
+        token: token_for(&app, "admin").await,
+    };
     let (status, list) = api.get("/agent-types").await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["trading.delta_futures.v1@1.0.0", "marketing.healthcare.v1@1.0.0"], "by display name");
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "trading.delta_futures.v1@1.0.0",
+            "marketing.healthcare.v1@1.0.0"
+        ],
+        "by display name"
+    );
 
-    let (status, schema) = api.get("/agent-types/trading.delta_futures.v1/versions/1.0.0/config.schema.json").await;
+    let (status, schema) = api
+        .get("/agent-types/trading.delta_futures.v1/versions/1.0.0/config.schema.json")
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     assert_eq!(schema["properties"]["interval_seconds"]["type"], "integer");
     assert_eq!(schema["properties"]["interval_seconds"]["minimum"], 1);
-    assert_eq!(schema["properties"]["risk_limits"]["required"], json!(["max_units_per_order"]));
-    assert_eq!(schema["properties"]["risk_limits"]["properties"]["max_notional_inr"]["exclusiveMinimum"], 0);
+    assert_eq!(
+        schema["properties"]["risk_limits"]["required"],
+        json!(["max_units_per_order"])
+    );
+    assert_eq!(
+        schema["properties"]["risk_limits"]["properties"]["max_notional_inr"]["exclusiveMinimum"],
+        0
+    );
     assert_eq!(schema["properties"]["theme"]["default"], "default");
-    assert!(schema["required"].as_array().unwrap().contains(&json!("exchange_credential_ref")));
+    assert!(
+        schema["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("exchange_credential_ref"))
+    );
     // The export is a real JSON Schema: a standard validator accepts a good config and refuses a bad one.
     let validator = jsonschema::validator_for(&schema).unwrap();
     let good = json!({"nickname": "T", "theme": "dark", "timezone": "Asia/Kolkata", "exchange_provider": "delta_exchange_india",
@@ -80,7 +135,10 @@ async fn builtins_are_listed_and_exported_as_json_schema(engine: Engine) {
     assert_eq!(s["properties"]["side"]["enum"], json!(["buy", "sell"]));
     assert_eq!(s["properties"]["units"]["exclusiveMinimum"], 0);
     assert_eq!(api.get("/agent-types/trading.delta_futures.v1/versions/1.0.0/goal-templates/nope/settings.schema.json").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(api.get("/agent-types/nope/versions/1.0.0").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.get("/agent-types/nope/versions/1.0.0").await.0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 fn minimal(version: &str) -> Value {
@@ -92,8 +150,13 @@ fn minimal(version: &str) -> Value {
 }
 
 async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
-    let Some(app) = spawn_app(engine).await else { return };
-    let api = Api { app: &app, token: token_for(&app, "admin").await };
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let api = Api {
+        app: &app,
+        token: token_for(&app, "admin").await,
+    };
     let (status, created) = api.post("/agent-types", minimal("1.9.0")).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["status"], "draft");
@@ -104,45 +167,119 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
 
     let mut changed = minimal("1.9.0");
     changed["display_name"] = json!("Help desk (beta)");
-    let (status, updated) = api.put("/agent-types/support.helpdesk.v1/versions/1.9.0", changed.clone()).await;
+    let (status, updated) = api
+        .put(
+            "/agent-types/support.helpdesk.v1/versions/1.9.0",
+            changed.clone(),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["display_name"], "Help desk (beta)");
 
     // Drafts are invisible to the public list until published.
     let (_, list) = api.get("/agent-types").await;
-    assert!(!list["items"].as_array().unwrap().iter().any(|i| i["agent_type_id"] == "support.helpdesk.v1"));
+    assert!(
+        !list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["agent_type_id"] == "support.helpdesk.v1")
+    );
     let (_, with_drafts) = api.get("/agent-types?include=drafts").await;
-    assert!(with_drafts["items"].as_array().unwrap().iter().any(|i| i["id"] == "support.helpdesk.v1@1.9.0"));
+    assert!(
+        with_drafts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "support.helpdesk.v1@1.9.0")
+    );
 
-    assert_eq!(api.post("/agent-types/support.helpdesk.v1/versions/1.9.0/retire", json!({})).await.0, StatusCode::CONFLICT);
-    let (status, published) = api.post("/agent-types/support.helpdesk.v1/versions/1.9.0/publish", json!({})).await;
+    assert_eq!(
+        api.post(
+            "/agent-types/support.helpdesk.v1/versions/1.9.0/retire",
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    let (status, published) = api
+        .post(
+            "/agent-types/support.helpdesk.v1/versions/1.9.0/publish",
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(published["status"], "published");
     // Published: immutable, with a hint.
-    let (status, refused) = api.put("/agent-types/support.helpdesk.v1/versions/1.9.0", changed).await;
+    let (status, refused) = api
+        .put("/agent-types/support.helpdesk.v1/versions/1.9.0", changed)
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(refused["detail"].as_str().unwrap().contains("Create a new version (for example 1.10.0)"), "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Create a new version (for example 1.10.0)"),
+        "{refused}"
+    );
 
     // 1.10.0 sorts after 1.9.0: it becomes the newest once published.
-    let (status, _) = api.post("/agent-types", json!({"copy_from": "support.helpdesk.v1@1.9.0", "version": "1.10.0"})).await;
+    let (status, _) = api
+        .post(
+            "/agent-types",
+            json!({"copy_from": "support.helpdesk.v1@1.9.0", "version": "1.10.0"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    api.post("/agent-types/support.helpdesk.v1/versions/1.10.0/publish", json!({})).await;
+    api.post(
+        "/agent-types/support.helpdesk.v1/versions/1.10.0/publish",
+        json!({}),
+    )
+    .await;
     let (_, t) = api.get("/agent-types/support.helpdesk.v1").await;
     assert_eq!(t["newest_published"]["version"], "1.10.0");
     assert_eq!(t["versions"][0]["version"], "1.10.0");
     assert_eq!(t["versions"][1]["version"], "1.9.0");
-    let (status, retired) = api.post("/agent-types/support.helpdesk.v1/versions/1.10.0/retire", json!({})).await;
-    assert_eq!((status, retired["status"].as_str()), (StatusCode::OK, Some("retired")));
+    let (status, retired) = api
+        .post(
+            "/agent-types/support.helpdesk.v1/versions/1.10.0/retire",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, retired["status"].as_str()),
+        (StatusCode::OK, Some("retired"))
+    );
     let (_, t) = api.get("/agent-types/support.helpdesk.v1").await;
-    assert_eq!(t["newest_published"]["version"], "1.9.0", "retired versions take no new hires");
-    assert_eq!(api.post("/agent-types/support.helpdesk.v1/versions/1.10.0/publish", json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        t["newest_published"]["version"], "1.9.0",
+        "retired versions take no new hires"
+    );
+    assert_eq!(
+        api.post(
+            "/agent-types/support.helpdesk.v1/versions/1.10.0/publish",
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
 
     for action in ["created", "updated", "published", "retired"] {
         let sql: &'static str = match action {
-            "created" => "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'created'",
-            "updated" => "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'updated'",
-            "published" => "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'published'",
-            _ => "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'retired'",
+            "created" => {
+                "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'created'"
+            }
+            "updated" => {
+                "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'updated'"
+            }
+            "published" => {
+                "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'published'"
+            }
+            _ => {
+                "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'retired'"
+            }
         };
         assert!(app.count(sql).await >= 1, "audited: {action}");
     }
@@ -153,8 +290,13 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
 }
 
 async fn invalid_definitions_get_every_violation_with_its_path(engine: Engine) {
-    let Some(app) = spawn_app(engine).await else { return };
-    let api = Api { app: &app, token: token_for(&app, "admin").await };
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let api = Api {
+        app: &app,
+        token: token_for(&app, "admin").await,
+    };
     let doc = json!({
         "agent_type_id": "Bad Id", "version": "1.0",
         "config_schema": {
@@ -175,59 +317,165 @@ async fn invalid_definitions_get_every_violation_with_its_path(engine: Engine) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["status"], 422);
     let v = problem["violations"].as_array().unwrap();
-    let has = |path: &str, words: &str| v.iter().any(|x| x["path"] == path && x["message"].as_str().unwrap().contains(words));
+    let has = |path: &str, words: &str| {
+        v.iter()
+            .any(|x| x["path"] == path && x["message"].as_str().unwrap().contains(words))
+    };
     assert!(has("agent_type_id", "lowercase"), "{problem}");
     assert!(has("version", "semantic version"));
     assert!(has("config_schema.fields[1].key", "used twice"));
-    assert!(has("config_schema.fields[2].options", "an enum field needs at least one option") || has("config_schema.fields[2].options", "An enum field needs at least one option"));
+    assert!(
+        has(
+            "config_schema.fields[2].options",
+            "an enum field needs at least one option"
+        ) || has(
+            "config_schema.fields[2].options",
+            "An enum field needs at least one option"
+        )
+    );
     assert!(has("config_schema.fields[3].max", "below the minimum"));
-    assert!(has("config_schema.fields[3].default", "must be a whole number"));
+    assert!(has(
+        "config_schema.fields[3].default",
+        "must be a whole number"
+    ));
     assert!(has("config_schema.rules[0].of", "no field"));
-    assert!(has("goal_templates[0].default_frequency", "daily, weekly, monthly or on_demand"));
+    assert!(has(
+        "goal_templates[0].default_frequency",
+        "daily, weekly, monthly or on_demand"
+    ));
     assert!(has("goal_templates[1].goal_template_id", "used twice"));
     assert!(has("goal_templates[1].name", "needs a name"));
     // A wrongly shaped document is named too.
     let (status, problem) = api.post("/agent-types", json!({"agent_type_id": "x.y", "version": "1.0.0", "config_schema": {"fields": [{"key": "k", "label": "K", "type": "colour"}]}})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["violations"][0]["path"], "config_schema.fields[0].type");
-    assert_eq!(app.count("SELECT COUNT(*) FROM agent_type_versions").await, 2, "nothing invalid is stored");
+    assert_eq!(
+        problem["violations"][0]["path"],
+        "config_schema.fields[0].type"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM agent_type_versions").await,
+        2,
+        "nothing invalid is stored"
+    );
 }
 
 async fn customers_read_published_versions_only(engine: Engine) {
-    let Some(app) = spawn_app(engine).await else { return };
-    let admin = Api { app: &app, token: token_for(&app, "admin").await };
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let admin = Api {
+        app: &app,
+        token: token_for(&app, "admin").await,
+    };
     admin.post("/agent-types", minimal("0.1.0")).await;
-    let customer = Api { app: &app, token: token_for(&app, "customer").await };
-    assert_eq!(customer.get("/agent-types/support.helpdesk.v1/versions/0.1.0").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(customer.get("/agent-types/support.helpdesk.v1").await.0, StatusCode::NOT_FOUND);
+    let customer = Api {
+        app: &app,
+        token: token_for(&app, "customer").await,
+    };
+    assert_eq!(
+        customer
+            .get("/agent-types/support.helpdesk.v1/versions/0.1.0")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        customer.get("/agent-types/support.helpdesk.v1").await.0,
+        StatusCode::NOT_FOUND
+    );
     let (_, list) = customer.get("/agent-types?include=drafts").await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 2, "customers never see drafts");
-    assert_eq!(customer.get("/agent-types/marketing.healthcare.v1/versions/1.0.0").await.0, StatusCode::OK);
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        2,
+        "customers never see drafts"
+    );
+    assert_eq!(
+        customer
+            .get("/agent-types/marketing.healthcare.v1/versions/1.0.0")
+            .await
+            .0,
+        StatusCode::OK
+    );
     // Writes need an admin.
-    assert_eq!(customer.post("/agent-types", minimal("0.2.0")).await.0, StatusCode::FORBIDDEN);
-    let operator = Api { app: &app, token: token_for(&app, "operator").await };
-    assert_eq!(operator.post("/agent-types/support.helpdesk.v1/versions/0.1.0/publish", json!({})).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(operator.get("/agent-types/support.helpdesk.v1/versions/0.1.0").await.0, StatusCode::OK, "staff read drafts");
+    assert_eq!(
+        customer.post("/agent-types", minimal("0.2.0")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let operator = Api {
+        app: &app,
+        token: token_for(&app, "operator").await,
+    };
+    assert_eq!(
+        operator
+            .post(
+                "/agent-types/support.helpdesk.v1/versions/0.1.0/publish",
+                json!({})
+            )
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        operator
+            .get("/agent-types/support.helpdesk.v1/versions/0.1.0")
+            .await
+            .0,
+        StatusCode::OK,
+        "staff read drafts"
+    );
     // Signed out: 401 problem.
     let res = app.client().get("/api/v1/agent-types").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // A session needs the CSRF header on writes.
     let c = app.admin().await;
-    let res = c.http.post(c.url("/api/v1/agent-types")).json(&minimal("0.3.0")).send().await.unwrap();
+    let res = c
+        .http
+        .post(c.url("/api/v1/agent-types"))
+        .json(&minimal("0.3.0"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let token = c.csrf().await;
-    let res = c.http.post(c.url("/api/v1/agent-types")).header("X-CSRF-Token", token).json(&minimal("0.3.0")).send().await.unwrap();
+    let res = c
+        .http
+        .post(c.url("/api/v1/agent-types"))
+        .header("X-CSRF-Token", token)
+        .json(&minimal("0.3.0"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
 async fn seeding_is_idempotent_and_never_overwrites(engine: Engine) {
-    let Some(app) = spawn_app(engine).await else { return };
-    assert_eq!(app.count("SELECT COUNT(*) FROM agent_type_versions").await, 2);
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM agent_type_versions").await,
+        2
+    );
     app.exec("UPDATE agent_type_versions SET display_name = 'Renamed by staff' WHERE id = 'marketing.healthcare.v1@1.0.0'").await.unwrap();
     let ctx = agentdesk::db::audit::AuditContext::system("test", chrono::Utc::now());
-    let added = agentdesk::catalog::seed_builtins(&app.db, &ctx).await.unwrap();
+    let added = agentdesk::catalog::seed_builtins(&app.db, &ctx)
+        .await
+        .unwrap();
     assert!(added.is_empty());
-    assert_eq!(app.count("SELECT COUNT(*) FROM agent_type_versions").await, 2);
-    assert_eq!(app.count("SELECT COUNT(*) FROM agent_type_versions WHERE display_name = 'Renamed by staff'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'seeded'").await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM agent_type_versions").await,
+        2
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM agent_type_versions WHERE display_name = 'Renamed by staff'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'seeded'")
+            .await,
+        2
+    );
 }

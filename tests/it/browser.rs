@@ -15,7 +15,7 @@ fn in_ci() -> bool {
 }
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver {
+pub struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -33,7 +33,7 @@ fn which(var: &str, default: &str) -> Option<String> {
     std::path::Path::new(&path).exists().then_some(path)
 }
 
-async fn browser() -> Option<(Driver, Client)> {
+pub async fn browser() -> Option<(Driver, Client)> {
     let (Some(driver_bin), Some(chrome_bin)) = (
         which("CHROMEDRIVER", "/usr/bin/chromedriver"),
         which("CHROME_BIN", "/usr/bin/chromium"),
@@ -88,7 +88,7 @@ async fn browser() -> Option<(Driver, Client)> {
     panic!("could not start a WebDriver session with chromedriver");
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub async fn fill(c: &Client, css: &str, text: &str) {
     let el = c
         .wait()
         .for_element(Locator::Css(css))
@@ -98,7 +98,7 @@ async fn fill(c: &Client, css: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub async fn click(c: &Client, css: &str) {
     c.wait()
         .for_element(Locator::Css(css))
         .await
@@ -109,7 +109,7 @@ async fn click(c: &Client, css: &str) {
 }
 
 /// Waits until the page's text contains `needle`.
-async fn see(c: &Client, needle: &str) {
+pub async fn see(c: &Client, needle: &str) {
     for _ in 0..100 {
         if c.source().await.unwrap().contains(needle) {
             return;
@@ -120,7 +120,7 @@ async fn see(c: &Client, needle: &str) {
 }
 
 /// With AGENTDESK_SCREENSHOTS=DIR set, saves what the browser shows (to look at the pages by eye).
-async fn snap(c: &Client, name: &str) {
+pub async fn snap(c: &Client, name: &str) {
     if let Ok(dir) = std::env::var("AGENTDESK_SCREENSHOTS") {
         let png = c.screenshot().await.unwrap();
         std::fs::create_dir_all(&dir).unwrap();
@@ -128,7 +128,7 @@ async fn snap(c: &Client, name: &str) {
     }
 }
 
-async fn path(c: &Client) -> String {
+pub async fn path(c: &Client) -> String {
     c.current_url().await.unwrap().path().to_string()
 }
 

@@ -7,6 +7,7 @@ mod agent_types_api;
 mod api_tokens;
 mod audit;
 mod browser;
+mod browser_catalog;
 mod cli;
 mod login;
 mod migrations;

@@ -1,5 +1,7 @@
 //! `/admin`: the staff area.
 
+pub mod agent_type_editor;
+pub mod agent_types;
 pub mod users;
 
 use actix_web::http::StatusCode;
@@ -15,7 +17,8 @@ use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(dashboard))
-        .configure(users::routes);
+        .configure(users::routes)
+        .configure(agent_types::routes);
 }
 
 #[derive(Template)]

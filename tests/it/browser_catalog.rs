@@ -1,0 +1,147 @@
+//! The catalog journey in headless Chromium: copy a version, edit it in the structured editor with
+//! live validation, publish it, compare the versions.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+
+use crate::both_engines;
+use crate::browser::{browser, click, fill, path, see, snap};
+use crate::helpers::*;
+
+both_engines!(admin_copies_edits_publishes_and_compares_a_version);
+
+/// Waits until the element's text satisfies `ok`.
+async fn text_becomes(c: &Client, css: &str, ok: impl Fn(&str) -> bool, what: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            last = el.text().await.unwrap_or_default();
+            if ok(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never became {what}; last text: {last:?}");
+}
+
+async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    c.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&c, "#field-email", ADMIN_EMAIL).await;
+    fill(&c, "#field-password", ADMIN_PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    see(&c, "Dashboard").await;
+
+    click(&c, "nav a[href='/admin/agent-types']").await;
+    see(&c, "Healthcare marketing").await;
+    snap(&c, "catalog-list").await;
+    click(&c, "a[href='/admin/agent-types/marketing.healthcare.v1']").await;
+    see(&c, "new hires get version 1.0.0").await;
+    click(
+        &c,
+        "a[href='/admin/agent-types/new?copy_from=marketing.healthcare.v1@1.0.0']",
+    )
+    .await;
+    see(&c, "New version of marketing.healthcare.v1").await;
+    let version = c
+        .find(Locator::Css("#field-version"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        version.as_deref(),
+        Some("1.1.0"),
+        "the next minor version is suggested"
+    );
+    click(&c, "#new-version-form button[type=submit]").await;
+
+    // The structured editor, on a copy of 1.0.0.
+    see(&c, "Edit draft marketing.healthcare.v1@1.1.0").await;
+    assert_eq!(
+        path(&c).await,
+        "/admin/agent-types/marketing.healthcare.v1/versions/1.1.0/edit"
+    );
+    click(&c, "#add-config-field").await;
+    see(&c, "New field 12").await;
+    fill(&c, "#f-cf-11--key", "follow_up_days").await;
+    fill(&c, "#f-cf-11--label", "Follow-up days").await;
+    let select = c.find(Locator::Css("#f-cf-11--type")).await.unwrap();
+    select.select_by_value("integer").await.unwrap();
+    fill(&c, "#f-cf-11--default", "soon").await;
+    // Leaving the field validates it live: the error appears next to the default.
+    click(&c, "#f-cf-11--label").await;
+    let error = text_becomes(&c, "#f-cf-11--default-error", |t| !t.is_empty(), "an error").await;
+    assert!(error.contains("must be a whole number"), "{error}");
+    snap(&c, "editor-live-error").await;
+    fill(&c, "#f-cf-11--default", "3").await;
+    click(&c, "#f-cf-11--label").await;
+    text_becomes(&c, "#f-cf-11--default-error", str::is_empty, "empty").await;
+
+    click(&c, "#save-draft").await;
+    see(&c, "Draft marketing.healthcare.v1@1.1.0 saved.").await;
+    see(&c, "follow_up_days").await;
+    // Publishing asks first.
+    c.execute(
+        "window.confirm = function (m) { window.__asked = m; return true; }",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, "#publish").await;
+    see(&c, "is published: new hires use it.").await;
+    let asked = c
+        .execute("return window.__asked || ''", vec![])
+        .await
+        .unwrap();
+    assert!(
+        asked
+            .as_str()
+            .unwrap_or_default()
+            .contains("Published versions cannot be changed"),
+        "{asked}"
+    );
+
+    // Both versions, and their difference.
+    click(
+        &c,
+        "nav[aria-label=breadcrumb] a[href='/admin/agent-types/marketing.healthcare.v1']",
+    )
+    .await;
+    see(&c, "1.1.0").await;
+    let rows = c
+        .find_all(Locator::Css("#versions tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].text().await.unwrap().contains("1.1.0"));
+    assert!(rows[0].text().await.unwrap().contains("published"));
+    assert!(rows[1].text().await.unwrap().contains("1.0.0"));
+    click(
+        &c,
+        "form[action='/admin/agent-types/marketing.healthcare.v1/compare'] button[type=submit]",
+    )
+    .await;
+    see(&c, "1.0.0 → 1.1.0").await;
+    let diff = c
+        .find(Locator::Css("#diff"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        diff.contains("follow_up_days") && diff.contains("added"),
+        "{diff}"
+    );
+    snap(&c, "catalog-diff").await;
+    c.close().await.unwrap();
+}
