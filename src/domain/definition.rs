@@ -858,6 +858,13 @@ fn validate_fields(fields: &[Field], path: &str, out: &mut Vec<Violation>) {
                 "Only text fields can hold a secret reference.",
             ));
         }
+        if f.secret_ref && (f.min_length.is_some() || f.max_length.is_some() || f.pattern.is_some())
+        {
+            out.push(Violation::new(
+                format!("{p}.secret_ref"),
+                "A secret reference has no length or pattern of its own.",
+            ));
+        }
         match (&f.fields, t) {
             (Some(sub), FieldType::Object) => validate_fields(sub, &format!("{p}.fields"), out),
             (Some(sub), _) if !sub.is_empty() => out.push(Violation::new(
@@ -936,5 +943,130 @@ mod tests {
         ] {
             assert!(Version::parse(bad).is_none(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod meta_validation {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(doc: serde_json::Value) -> Vec<(String, String)> {
+        match Definition::from_json(&doc) {
+            Err(v) => v,
+            Ok(d) => meta_validate(&d),
+        }
+        .into_iter()
+        .map(|v| (v.path, v.message))
+        .collect()
+    }
+
+    fn has(p: &[(String, String)], path: &str, words: &str) -> bool {
+        p.iter().any(|(a, m)| a == path && m.contains(words))
+    }
+
+    #[test]
+    fn every_kind_of_problem_is_named_with_its_path() {
+        let f = |extra: serde_json::Value| {
+            let mut base = json!({"key": "k", "label": "K", "type": "text"});
+            base.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            base
+        };
+        let doc = json!({
+            "agent_type_id": "t.x", "version": "1.0.0",
+            "config_schema": {"fields": [
+                f(json!({"type": "enum", "key": "e0"})),
+                f(json!({"type": "enum", "key": "e1", "options": ["a", "a"]})),
+                f(json!({"type": "list", "key": "l2"})),
+                f(json!({"type": "number", "key": "n3", "min": 3, "max": 1})),
+                f(json!({"type": "text", "key": "t4", "min": 1})),
+                f(json!({"type": "text", "key": "t5", "pattern": "(unclosed"})),
+                f(json!({"type": "boolean", "key": "b6", "min_items": 1})),
+                f(json!({"type": "integer", "key": "i7", "default": 1.5})),
+                f(json!({"type": "number", "key": "n8", "secret_ref": true})),
+                f(json!({"type": "text", "key": "Bad Key"})),
+                f(json!({"type": "text", "key": "e0"})),
+                f(json!({"type": "text", "key": "t11", "label": " "})),
+                f(json!({"type": "object", "key": "o12", "fields": [{"key": "s", "label": "S", "type": "enum"}]})),
+                f(json!({"type": "text", "key": "t13", "options": ["x"]})),
+                f(json!({"type": "integer", "key": "i14", "min": 0.5})),
+            ],
+            "rules": [{"kind": "member_of", "field": "nope", "of": "t4"}, {"kind": "covers", "field": "t4", "keys_from": "l2"}]},
+            "goal_templates": [{"goal_template_id": "g", "name": "G", "default_frequency": "weekly", "allowed_frequencies": ["daily", "yearly"]}]
+        });
+        let p = problems(doc);
+        let fp = |i: usize, prop: &str| format!("config_schema.fields[{i}].{prop}");
+        assert!(
+            has(
+                &p,
+                &fp(0, "options"),
+                "An enum field needs at least one option"
+            ),
+            "{p:#?}"
+        );
+        assert!(has(
+            &p,
+            "config_schema.fields[1].options[1]",
+            "listed twice"
+        ));
+        assert!(has(&p, &fp(2, "item_type"), "A list needs an item type"));
+        assert!(has(&p, &fp(3, "max"), "below the minimum"));
+        assert!(has(
+            &p,
+            &fp(4, "min"),
+            "Only number and integer fields have bounds"
+        ));
+        assert!(has(&p, &fp(5, "pattern"), "not a valid regular expression"));
+        assert!(has(
+            &p,
+            &fp(6, "min_items"),
+            "Only list fields have item counts"
+        ));
+        assert!(has(&p, &fp(7, "default"), "must be a whole number"));
+        assert!(has(
+            &p,
+            &fp(8, "secret_ref"),
+            "Only text fields can hold a secret reference"
+        ));
+        assert!(has(&p, &fp(9, "key"), "lowercase letters"));
+        assert!(has(&p, &fp(10, "key"), "used twice"));
+        assert!(has(&p, &fp(11, "label"), "needs a label"));
+        assert!(has(
+            &p,
+            "config_schema.fields[12].fields[0].options",
+            "An enum field needs at least one option"
+        ));
+        assert!(has(&p, &fp(13, "options"), "Only enum fields"));
+        assert!(has(&p, &fp(14, "min"), "whole numbers"));
+        assert!(has(&p, "config_schema.rules[0].field", "no field \"nope\""));
+        assert!(has(
+            &p,
+            "config_schema.rules[0].of",
+            "must name a list field"
+        ));
+        assert!(has(
+            &p,
+            "config_schema.rules[1].field",
+            "covers needs an object field"
+        ));
+        assert!(has(
+            &p,
+            "goal_templates[0].allowed_frequencies[1]",
+            "daily, weekly, monthly or on_demand"
+        ));
+        assert!(has(
+            &p,
+            "goal_templates[0].default_frequency",
+            "must be one of the allowed frequencies"
+        ));
+        // Shape problems are named too, before any of the above can be checked.
+        let p = problems(
+            json!({"agent_type_id": 5, "config_schema": {"fields": [{"key": "k", "label": "K", "type": "text", "required": "yes"}]}}),
+        );
+        assert!(has(&p, "agent_type_id", "Must be a string"));
+        assert!(has(&p, "version", "Is required"));
+        assert!(has(&p, "config_schema.fields[0].required", "true or false"));
     }
 }

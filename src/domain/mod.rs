@@ -6,5 +6,7 @@ pub mod definition_diff;
 pub mod diff;
 pub mod forms;
 pub mod ids;
+#[cfg(test)]
+mod property_tests;
 pub mod roles;
 pub mod schema;

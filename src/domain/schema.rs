@@ -156,6 +156,17 @@ fn resolve<'a>(
     fields: &'a [Field],
     pointer: &[String],
 ) -> (Option<&'a Field>, String, Option<usize>) {
+    let (f, path, item, _) = resolve_entry(fields, pointer);
+    (f, path, item)
+}
+
+/// Like [`resolve`], also naming the entry of a free key/value object the pointer ends in.
+#[allow(clippy::type_complexity)]
+fn resolve_entry<'a>(
+    fields: &'a [Field],
+    pointer: &[String],
+) -> (Option<&'a Field>, String, Option<usize>, Option<String>) {
+    let mut entry = None;
     let mut path = String::new();
     let mut current: Option<&Field> = None;
     let mut level: &[Field] = fields;
@@ -169,6 +180,7 @@ fn resolve<'a>(
             Some(f) if f.field_type == FieldType::Object && f.sub_fields().is_none() => {
                 path.push('.');
                 path.push_str(seg);
+                entry = Some(seg.clone());
             }
             _ => {
                 if !path.is_empty() {
@@ -184,7 +196,7 @@ fn resolve<'a>(
             }
         }
     }
-    (current, path, item)
+    (current, path, item, entry)
 }
 
 fn label_of(f: Option<&Field>, path: &str, item: Option<usize>) -> String {
@@ -246,8 +258,11 @@ fn push_error(
     out: &mut Vec<Violation>,
 ) {
     use jsonschema::error::ValidationErrorKind as K;
-    let (field, path, item) = resolve(fields, pointer);
-    let label = label_of(field, &path, item);
+    let (field, path, item, entry) = resolve_entry(fields, pointer);
+    let label = match (&entry, field) {
+        (Some(e), Some(f)) => format!("{} ({e})", f.label),
+        _ => label_of(field, &path, item),
+    };
     let message = match kind {
         K::Required { property } => {
             let prop = property.as_str().unwrap_or_default().to_string();
@@ -276,6 +291,7 @@ fn push_error(
         }
         K::Type { .. } => {
             let t = match (field, item) {
+                _ if entry.is_some() => FieldType::Text,
                 (Some(f), Some(_)) => f.item_type.unwrap_or(FieldType::Text),
                 (Some(f), None) => f.field_type,
                 (None, _) => FieldType::Text,
@@ -597,5 +613,146 @@ mod tests {
         );
         let paths: Vec<&str> = out.iter().map(|v| v.path.as_str()).collect();
         assert_eq!(paths, ["constraints.x[0].api_key", "github_token"]);
+    }
+}
+
+#[cfg(test)]
+mod constraint_messages {
+    use super::*;
+
+    fn one(f: Field, value: Value) -> Vec<String> {
+        let s = Schema {
+            fields: vec![f],
+            rules: vec![],
+        };
+        validate(&s, &json!({ "x": value }), Mode::Complete)
+            .into_iter()
+            .map(|v| format!("{}: {}", v.path, v.message))
+            .collect()
+    }
+
+    #[test]
+    fn every_constraint_has_its_own_sentence() {
+        let mut t = Field::new("x", "Name", FieldType::Text);
+        t.min_length = Some(3);
+        t.max_length = Some(5);
+        t.pattern = Some("^[a-z]+$".into());
+        assert_eq!(
+            one(t.clone(), json!("ab")),
+            ["x: Name must be at least 3 characters long."]
+        );
+        assert_eq!(
+            one(t.clone(), json!("abcdefg")),
+            ["x: Name must be at most 5 characters long."]
+        );
+        assert_eq!(
+            one(t.clone(), json!("AB1")),
+            ["x: Name is not in the expected format."]
+        );
+        assert_eq!(one(t, json!(7)), ["x: Name must be text."]);
+
+        let mut n = Field::new("x", "Units", FieldType::Number);
+        n.min = Some(0.0);
+        n.exclusive_min = true;
+        n.max = Some(10.0);
+        assert_eq!(
+            one(n.clone(), json!(0)),
+            ["x: Units must be greater than 0."]
+        );
+        assert_eq!(one(n.clone(), json!(11)), ["x: Units must be at most 10."]);
+        assert_eq!(one(n, json!("7")), ["x: Units must be a number."]);
+        let mut i = Field::new("x", "Interval", FieldType::Integer);
+        i.min = Some(1.0);
+        assert_eq!(
+            one(i.clone(), json!(0)),
+            ["x: Interval must be at least 1."]
+        );
+        assert_eq!(one(i, json!(1.5)), ["x: Interval must be a whole number."]);
+
+        let mut e = Field::new("x", "Theme", FieldType::Enum);
+        e.options = Some(vec!["dark".into(), "light".into()]);
+        assert_eq!(
+            one(e, json!("pink")),
+            ["x: Theme must be one of: dark, light."]
+        );
+        assert_eq!(
+            one(Field::new("x", "Active", FieldType::Boolean), json!("yes")),
+            ["x: Active must be yes or no."]
+        );
+
+        let mut l = Field::new("x", "Platforms", FieldType::List);
+        l.item_type = Some(FieldType::Enum);
+        l.options = Some(vec!["x".into(), "youtube".into()]);
+        l.min_items = Some(1);
+        l.max_items = Some(1);
+        assert_eq!(
+            one(l.clone(), json!([])),
+            ["x: Platforms needs at least 1 entry."]
+        );
+        assert_eq!(
+            one(l.clone(), json!(["x", "youtube"])),
+            ["x: Platforms allows at most 1 entry."]
+        );
+        assert_eq!(
+            one(l.clone(), json!(["tiktok"])),
+            ["x[0]: Platforms (entry 1) must be one of: x, youtube."]
+        );
+        l.max_items = None;
+        assert_eq!(
+            one(l, json!(["x", "x"])),
+            ["x: Platforms lists the same value twice."]
+        );
+
+        let mut sub = Field::new("limit", "Limit", FieldType::Integer);
+        sub.required = true;
+        let mut o = Field::new("x", "Limits", FieldType::Object);
+        o.fields = Some(vec![sub]);
+        assert_eq!(one(o.clone(), json!({})), ["x.limit: Limit is required."]);
+        assert_eq!(
+            one(o, json!({"limit": 1, "other": 2})),
+            ["x.other: other is not a field of this form."]
+        );
+        assert_eq!(
+            one(Field::new("x", "Refs", FieldType::Object), json!({"yt": 5})),
+            ["x.yt: Refs (yt) must be text."]
+        );
+    }
+
+    #[test]
+    fn rules_name_the_fields_in_words() {
+        let mut platforms = Field::new("platforms_enabled", "Platforms enabled", FieldType::List);
+        platforms.item_type = Some(FieldType::Text);
+        let creds = Field::new(
+            "platform_credentials",
+            "Per-platform credential refs",
+            FieldType::Object,
+        );
+        let s = Schema {
+            fields: vec![platforms, creds],
+            rules: vec![Rule::Covers {
+                field: "platform_credentials".into(),
+                keys_from: "platforms_enabled".into(),
+            }],
+        };
+        let e = validate(
+            &s,
+            &json!({"platforms_enabled": ["youtube", "x"], "platform_credentials": {"x": "CRED-1", "youtube": ""}}),
+            Mode::Complete,
+        );
+        assert_eq!(e[0].path, "platform_credentials");
+        assert_eq!(
+            e[0].message,
+            "Per-platform credential refs needs an entry for each of the platforms enabled (missing: youtube)."
+        );
+        // Draft mode: an object not filled in yet is not an error.
+        assert!(validate(&s, &json!({"platforms_enabled": ["youtube"]}), Mode::Draft).is_empty());
+        assert!(
+            !validate(
+                &s,
+                &json!({"platforms_enabled": ["youtube"]}),
+                Mode::Complete
+            )
+            .is_empty()
+        );
     }
 }

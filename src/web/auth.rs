@@ -160,6 +160,14 @@ guard!(
 );
 
 guard!(
+    /// Staff, for requests that only look, even when they are POSTs (trying a form preview changes
+    /// nothing, so viewers may do it).
+    StaffReader, |req, p| {
+        if p.user.role.is_staff() { Ok(()) } else { Err(AppError::forbidden("This area is for agentdesk staff.")) }
+    }
+);
+
+guard!(
     /// Admins only (users, API token administration, agent types).
     Admin, |req, p| {
         if p.user.role == Role::Admin { Ok(()) } else { Err(AppError::forbidden("Only admins may do this.")) }

@@ -479,3 +479,32 @@ async fn seeding_is_idempotent_and_never_overwrites(engine: Engine) {
         2
     );
 }
+
+both_engines!(phase1_documents_are_accepted_and_returned_unchanged);
+
+/// A Phase-1 document, sent as it is (every key, nulls included, none of the new keys), is stored and
+/// comes back with the same keys and values.
+async fn phase1_documents_are_accepted_and_returned_unchanged(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let api = Api {
+        app: &app,
+        token: token_for(&app, "admin").await,
+    };
+    for src in [
+        include_str!("../fixtures/phase1-marketing.healthcare.v1.json"),
+        include_str!("../fixtures/phase1-trading.delta_futures.v1.json"),
+    ] {
+        let mut doc: Value = serde_json::from_str(src).unwrap();
+        doc["version"] = json!("0.9.0");
+        let (status, created) = api.post("/agent-types", doc.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let path = format!(
+            "/agent-types/{}/versions/0.9.0",
+            doc["agent_type_id"].as_str().unwrap()
+        );
+        let (_, back) = api.get(&path).await;
+        assert_eq!(back["definition"], doc);
+    }
+}

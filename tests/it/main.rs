@@ -4,6 +4,7 @@
 mod helpers;
 
 mod agent_types_api;
+mod agent_types_pages;
 mod api_tokens;
 mod audit;
 mod browser;

@@ -1091,7 +1091,7 @@ mod tests {
             if doc.deterministic {
                 put("deterministic".into(), "true".into());
             }
-            let mut put_fields = |rows: &[FieldRow], put: &mut dyn FnMut(String, String)| {
+            let put_fields = |rows: &[FieldRow], put: &mut dyn FnMut(String, String)| {
                 for r in rows {
                     put(r.name("__row"), "1".into());
                     for (p, v) in [

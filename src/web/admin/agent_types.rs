@@ -15,7 +15,7 @@ use crate::domain::forms::{self, Submitted, Widget};
 use crate::domain::schema::{self, Mode};
 use crate::error::{AppError, Violation};
 use crate::web::AppState;
-use crate::web::auth::{Admin, Staff, audit_context};
+use crate::web::auth::{Admin, Staff, StaffReader, audit_context};
 use crate::web::forms::Form;
 use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other, wants_fragment};
 use crate::web::schema_forms::live_errors;
@@ -549,7 +549,7 @@ async fn parse_preview(
 /// Submitting a preview validates it exactly as a customer's form would be (complete mode); nothing is saved.
 async fn preview_submit(
     state: web::Data<AppState>,
-    _staff: Staff,
+    _staff: StaffReader,
     ctx: PageCtx,
     path: web::Path<(String, String)>,
     q: web::Query<PartQuery>,
@@ -589,7 +589,7 @@ async fn preview_submit(
 /// Live validation of a preview form as a field loses focus (draft mode: only what was entered).
 async fn preview_validate(
     state: web::Data<AppState>,
-    _staff: Staff,
+    _staff: StaffReader,
     path: web::Path<(String, String)>,
     q: web::Query<PartQuery>,
     Form(pairs): Form<Vec<(String, String)>>,
