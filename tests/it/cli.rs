@@ -78,9 +78,9 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     assert!(
         out(&agentdesk(url, &["migrate", "status"], None)).contains("applied  0001_foundation")
     );
-    let down = agentdesk(url, &["migrate", "down", "--steps", "1"], None);
+    let down = agentdesk(url, &["migrate", "down", "--steps", "2"], None);
     assert!(
-        out(&down).contains("reverted 0001_foundation"),
+        out(&down).contains("reverted 0002_agent_types\nreverted 0001_foundation"),
         "{}",
         out(&down)
     );
@@ -195,7 +195,13 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     ] {
         assert!(out(&seeded).contains(login));
     }
+    assert!(
+        out(&seeded).contains("Built-in agent type loaded: trading.delta_futures.v1@1.0.0"),
+        "{}",
+        out(&seeded)
+    );
     let again = agentdesk(url, &["seed", "--demo"], None);
+    assert!(out(&again).contains("Built-in agent types: present already."));
     assert!(out(&again).contains("(existed already)"));
 
     let jobs = agentdesk(
