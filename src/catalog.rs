@@ -96,6 +96,16 @@ pub async fn versions_of(
         .collect()
 }
 
+/// The newest version of every type (published ones only, unless `published_only` is false).
+pub async fn newest_versions(db: &Db, published_only: bool) -> AppResult<Vec<StoredVersion>> {
+    let mut c = db.acquire().await?;
+    agent_types::newest_versions(c.conn(), published_only)
+        .await?
+        .into_iter()
+        .map(StoredVersion::from_row)
+        .collect()
+}
+
 pub async fn newest_published(db: &Db, agent_type_id: &str) -> AppResult<Option<StoredVersion>> {
     let mut c = db.acquire().await?;
     agent_types::newest_published(c.conn(), agent_type_id)

@@ -119,6 +119,14 @@ pub async fn summaries(
         .bind(&pattern).bind(status).bind(published_only).fetch_all(e).await)
 }
 
+/// The newest version of every type (only published ones when asked), whole, in one query.
+pub async fn newest_versions(c: Conn<'_>, published_only: bool) -> sqlx::Result<Vec<VersionRow>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE v.id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY agent_type_id ORDER BY version_sort DESC) AS rn            FROM agent_type_versions WHERE ($1 = FALSE OR status = 'published')) ranked WHERE rn = 1)          ORDER BY lower(v.display_name), v.agent_type_id"
+    ));
+    on_conn!(c, e => sqlx::query_as(sql).bind(published_only).fetch_all(e).await)
+}
+
 /// Every version id, for "copy from" pickers.
 pub async fn all_ids(c: Conn<'_>) -> sqlx::Result<Vec<(String, String)>> {
     on_conn!(c, e => sqlx::query_as("SELECT id, status FROM agent_type_versions ORDER BY agent_type_id, version_sort DESC").fetch_all(e).await)

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::{Admin, SignedIn, audit_context};
 use crate::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
-use crate::db::agent_types;
 use crate::domain::schema;
 use crate::error::AppError;
 
@@ -55,16 +54,11 @@ async fn list_types(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let drafts = q.include.as_deref() == Some("drafts") && user.user.role.is_staff();
-    let summaries = {
-        let mut c = state.db.acquire().await?;
-        agent_types::summaries(c.conn(), "", None, !drafts).await?
-    };
-    let mut items = vec![];
-    for s in summaries {
-        if let Some(v) = catalog::get(&state.db, &s.agent_type_id, &s.version).await? {
-            items.push(v.to_json());
-        }
-    }
+    let items: Vec<Value> = catalog::newest_versions(&state.db, !drafts)
+        .await?
+        .iter()
+        .map(StoredVersion::to_json)
+        .collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 

@@ -870,7 +870,9 @@ async fn edit_submit(
                 problems.extend(meta_validate(&definition));
             }
             let doc = doc_of(&definition);
-            let mut slots: Vec<(String, String)> = input_names(&doc)
+            // The JSON editor has no per-input slots: its problems go to the summary alone.
+            let names = if from_json { vec![] } else { input_names(&doc) };
+            let mut slots: Vec<(String, String)> = names
                 .into_iter()
                 .map(|name| {
                     let message = problems
