@@ -55,12 +55,47 @@ impl StoredVersion {
 
 /// Parses and meta-validates a document: the definition, or every problem with its path.
 pub fn check_document(doc: &Value) -> Result<Definition, Vec<Violation>> {
+    let mut nul = vec![];
+    find_nul(doc, "", &mut nul);
+    if !nul.is_empty() {
+        return Err(nul);
+    }
     let d = Definition::from_json(doc)?;
     let problems = meta_validate(&d);
     if problems.is_empty() {
         Ok(d)
     } else {
         Err(problems)
+    }
+}
+
+/// NUL characters cannot be stored in PostgreSQL's jsonb: refuse them on both engines alike.
+fn find_nul(v: &Value, path: &str, out: &mut Vec<Violation>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        Value::String(s) if s.contains('\0') => {
+            out.push(Violation::new(path, "Remove the NUL character."))
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k.contains('\0') {
+                    out.push(Violation::new(join(k), "Remove the NUL character."));
+                }
+                find_nul(x, &join(k), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                find_nul(x, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -185,6 +220,12 @@ pub async fn update_draft(
     version: &str,
     doc: &Value,
 ) -> AppResult<StoredVersion> {
+    // What the version is decides first (404, 409), then what the body says (422).
+    let mut tx = db.begin().await?;
+    let before = load(&mut tx, agent_type_id, version).await?;
+    if !before.is_draft() {
+        return Err(published_conflict(&before));
+    }
     let d = check_document(doc).map_err(invalid)?;
     let mut mismatched = vec![];
     if d.agent_type_id != agent_type_id {
@@ -199,16 +240,18 @@ pub async fn update_draft(
             format!("This is version {version}; to use another number, create a new version."),
         ));
     }
-    let mut tx = db.begin().await?;
-    let before = load(&mut tx, agent_type_id, version).await?;
-    if !before.is_draft() {
-        return Err(published_conflict(&before));
-    }
     if !mismatched.is_empty() {
         return Err(invalid(mismatched));
     }
     let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
-    agent_types::update_document(tx.conn(), &before.row.id, d.name(), &document, ctx.now).await?;
+    if !agent_types::update_document(tx.conn(), &before.row.id, d.name(), &document, ctx.now)
+        .await?
+    {
+        return Err(AppError::conflict(format!(
+            "{} was published meanwhile; create a new version to change it.",
+            before.row.id
+        )));
+    }
     let after = load(&mut tx, agent_type_id, version).await?;
     audit::record(
         tx.conn(),
@@ -269,7 +312,21 @@ pub async fn transition(
             )));
         }
     }
-    agent_types::set_status(tx.conn(), &before.row.id, to, ctx.actor_user_id, ctx.now).await?;
+    if !agent_types::set_status(
+        tx.conn(),
+        &before.row.id,
+        &before.row.status,
+        to,
+        ctx.actor_user_id,
+        ctx.now,
+    )
+    .await?
+    {
+        return Err(AppError::conflict(format!(
+            "{} was changed by someone else meanwhile; reload and try again.",
+            before.row.id
+        )));
+    }
     let after = load(&mut tx, agent_type_id, version).await?;
     audit::record(
         tx.conn(),

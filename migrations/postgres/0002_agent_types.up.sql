@@ -4,7 +4,7 @@ CREATE TABLE agent_type_versions (
     id             TEXT PRIMARY KEY,                 -- "{agent_type_id}@{version}"
     agent_type_id  TEXT NOT NULL,
     version        TEXT NOT NULL,
-    version_sort   TEXT NOT NULL,                    -- sorts like the semantic version
+    version_sort   TEXT COLLATE "C" NOT NULL,        -- sorts like the semantic version (bytewise, whatever the locale)
     status         TEXT NOT NULL CHECK (status IN ('draft', 'published', 'retired')),
     display_name   TEXT NOT NULL,
     document       JSONB NOT NULL,

@@ -138,28 +138,30 @@ pub async fn update_document(
     display_name: &str,
     document: &Value,
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    crate::execute!(c, sqlx::query("UPDATE agent_type_versions SET document = $1, display_name = $2, updated_at = $3 WHERE id = $4 AND status = 'draft'")
+) -> sqlx::Result<bool> {
+    let n = crate::execute!(c, sqlx::query("UPDATE agent_type_versions SET document = $1, display_name = $2, updated_at = $3 WHERE id = $4 AND status = 'draft'")
         .bind(Json(document)).bind(display_name).bind(now).bind(id))?;
-    Ok(())
+    Ok(n == 1)
 }
 
+/// Moves a version from `from` to `status`; false when it was no longer `from` (someone else was first).
 pub async fn set_status(
     c: Conn<'_>,
     id: &str,
+    from: &str,
     status: &str,
     by: Option<i64>,
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     let (published_at, retired_at) = match status {
         "published" => (Some(now), None),
         "retired" => (None, Some(now)),
         _ => (None, None),
     };
-    crate::execute!(c, sqlx::query(
+    let n = crate::execute!(c, sqlx::query(
         "UPDATE agent_type_versions SET status = $1, updated_at = $2, \
            published_at = COALESCE($3, published_at), published_by = CASE WHEN $3 IS NULL THEN published_by ELSE $4 END, \
-           retired_at = COALESCE($5, retired_at) WHERE id = $6")
-        .bind(status).bind(now).bind(published_at).bind(by).bind(retired_at).bind(id))?;
-    Ok(())
+           retired_at = COALESCE($5, retired_at) WHERE id = $6 AND status = $7")
+        .bind(status).bind(now).bind(published_at).bind(by).bind(retired_at).bind(id).bind(from))?;
+    Ok(n == 1)
 }

@@ -69,6 +69,7 @@ impl FieldType {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Field {
     pub key: String,
     pub label: String,
@@ -156,6 +157,7 @@ pub enum Rule {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Schema {
     #[serde(default)]
     pub fields: Vec<Field>,
@@ -170,6 +172,7 @@ impl Schema {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GoalTemplate {
     pub goal_template_id: String,
     pub name: String,
@@ -185,6 +188,7 @@ pub struct GoalTemplate {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnforcementDefaults {
     #[serde(default = "default_true")]
     pub approval_required: bool,
@@ -202,6 +206,7 @@ impl Default for EnforcementDefaults {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Definition {
     pub agent_type_id: String,
     pub version: String,
@@ -260,11 +265,94 @@ fn serde_path_to_error_like(value: &Value) -> Result<Definition, Vec<Violation>>
     }
 }
 
+const DEFINITION_KEYS: &[&str] = &[
+    "agent_type_id",
+    "version",
+    "display_name",
+    "description",
+    "config_schema",
+    "goal_templates",
+    "enforcement_defaults",
+];
+const SCHEMA_KEYS: &[&str] = &["fields", "rules"];
+const FIELD_KEYS: &[&str] = &[
+    "key",
+    "label",
+    "type",
+    "required",
+    "description",
+    "options",
+    "item_type",
+    "default",
+    "min",
+    "max",
+    "exclusive_min",
+    "min_length",
+    "max_length",
+    "pattern",
+    "min_items",
+    "max_items",
+    "secret_ref",
+    "fields",
+];
+const TEMPLATE_KEYS: &[&str] = &[
+    "goal_template_id",
+    "name",
+    "default_frequency",
+    "allowed_frequencies",
+    "settings_schema",
+    "skill_binding",
+    "description",
+];
+const ENFORCEMENT_KEYS: &[&str] = &["approval_required", "deterministic"];
+
+/// Names every property that the format does not have (typos would otherwise vanish silently).
+fn unknown_keys(
+    obj: &serde_json::Map<String, Value>,
+    known: &[&str],
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
+    for k in obj.keys().filter(|k| !known.contains(&k.as_str())) {
+        let p = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        out.push(Violation::new(
+            p,
+            format!("There is no property {k:?} here."),
+        ));
+    }
+}
+
+/// Optional text properties must be text (or null).
+fn optional_strings(
+    obj: &serde_json::Map<String, Value>,
+    keys: &[&str],
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
+    for k in keys {
+        if let Some(v) = obj.get(*k)
+            && !(v.is_string() || v.is_null())
+        {
+            let p = if path.is_empty() {
+                (*k).to_string()
+            } else {
+                format!("{path}.{k}")
+            };
+            out.push(Violation::new(p, "Must be text."));
+        }
+    }
+}
+
 fn locate_shape_errors(doc: &Value, out: &mut Vec<Violation>) {
     let Some(obj) = doc.as_object() else {
         out.push(Violation::new("", "A definition must be a JSON object."));
         return;
     };
+    unknown_keys(obj, DEFINITION_KEYS, "", out);
     for key in ["agent_type_id", "version"] {
         match obj.get(key) {
             Some(Value::String(_)) => {}
@@ -291,6 +379,8 @@ fn locate_shape_errors(doc: &Value, out: &mut Vec<Violation>) {
                     out.push(Violation::new(p, "A goal template must be an object."));
                     continue;
                 };
+                unknown_keys(to, TEMPLATE_KEYS, &p, out);
+                optional_strings(to, &["skill_binding", "description"], &p, out);
                 for key in ["goal_template_id", "name", "default_frequency"] {
                     if !to.get(key).is_some_and(Value::is_string) {
                         out.push(Violation::new(
@@ -319,6 +409,7 @@ fn locate_shape_errors(doc: &Value, out: &mut Vec<Violation>) {
         match e.as_object() {
             None => out.push(Violation::new("enforcement_defaults", "Must be an object.")),
             Some(eo) => {
+                unknown_keys(eo, ENFORCEMENT_KEYS, "enforcement_defaults", out);
                 for key in ["approval_required", "deterministic"] {
                     if let Some(v) = eo.get(key)
                         && !v.is_boolean()
@@ -342,6 +433,7 @@ fn locate_schema_errors(s: &Value, path: &str, out: &mut Vec<Violation>) {
         ));
         return;
     };
+    unknown_keys(so, SCHEMA_KEYS, path, out);
     match so.get("fields") {
         None => {}
         Some(Value::Array(fs)) => locate_fields_errors(fs, &format!("{path}.fields"), out),
@@ -389,6 +481,8 @@ fn locate_fields_errors(fs: &[Value], path: &str, out: &mut Vec<Violation>) {
             out.push(Violation::new(p, "A field must be an object."));
             continue;
         };
+        unknown_keys(fo, FIELD_KEYS, &p, out);
+        optional_strings(fo, &["description", "pattern"], &p, out);
         for key in ["key", "label"] {
             if !fo.get(key).is_some_and(Value::is_string) {
                 out.push(Violation::new(
@@ -481,7 +575,9 @@ impl Version {
             return None;
         }
         let num = |p: &str| -> Option<u64> {
+            // At most 9 digits: the sort key pads each number to 10.
             if p.is_empty()
+                || p.len() > 9
                 || (p.len() > 1 && p.starts_with('0'))
                 || !p.bytes().all(|b| b.is_ascii_digit())
             {
@@ -708,10 +804,31 @@ fn validate_schema(s: &Schema, path: &str, out: &mut Vec<Violation>) {
     }
 }
 
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
 fn validate_fields(fields: &[Field], path: &str, out: &mut Vec<Violation>) {
     let mut keys = HashSet::new();
     for (i, f) in fields.iter().enumerate() {
         let p = format!("{path}[{i}]");
+        for (prop, text) in [
+            ("label", Some(f.label.as_str())),
+            ("description", f.description.as_deref()),
+        ] {
+            if text.is_some_and(has_control) {
+                out.push(Violation::new(
+                    format!("{p}.{prop}"),
+                    "Remove the invisible control characters.",
+                ));
+            }
+        }
+        if f.options.iter().flatten().any(|o| has_control(o)) {
+            out.push(Violation::new(
+                format!("{p}.options"),
+                "Remove the invisible control characters.",
+            ));
+        }
         if f.key.is_empty() {
             out.push(Violation::new(format!("{p}.key"), "A field needs a key."));
         } else if !valid_key(&f.key) {
@@ -940,6 +1057,7 @@ mod tests {
             "1.0.0-",
             "v1.0.0",
             "1.0.0-a..b",
+            "1.12345678901.0",
         ] {
             assert!(Version::parse(bad).is_none(), "{bad}");
         }

@@ -228,6 +228,12 @@ fn add_widgets(
             FieldType::Object => match f.sub_fields() {
                 Some(sub) => {
                     w.kind = "group_start";
+                    // A group shows only its own errors; its sub-fields show theirs.
+                    w.error = errors
+                        .iter()
+                        .find(|v| v.path == path)
+                        .map(|v| v.message.clone())
+                        .unwrap_or_default();
                     out.push(w);
                     let empty = Value::Object(Map::new());
                     add_widgets(
@@ -384,7 +390,9 @@ pub fn parse(fields: &[Field], prefix: &str, form: &Submitted, previous: &Value)
                     let prev = previous.get(&f.key).cloned().unwrap_or(Value::Null);
                     let v = parse(sub, &name, form, &prev);
                     let empty = v.as_object().is_some_and(|o| o.is_empty());
-                    (form.present(&name) || !empty).then_some(v)
+                    // An optional group left empty means "no value"; a required one stays {} so its
+                    // sub-fields' own "is required" messages can show.
+                    ((form.present(&name) && f.required) || !empty).then_some(v)
                 }
                 None => {
                     let keys = form.all(&format!("{name}.{PAIR_KEY}"));
@@ -452,11 +460,28 @@ pub fn submission_of(fields: &[Field], prefix: &str, value: &Value) -> Vec<(Stri
     out
 }
 
+/// The id of the widget that shows the error at `path` (a list entry's error shows on its list, a
+/// free key/value entry's on its object), for links from an error summary.
+pub fn owner_id(fields: &[Field], prefix: &str, path: &str) -> String {
+    let ws = widgets(fields, prefix, &Value::Null, &[]);
+    let full = join(prefix, path);
+    ws.iter()
+        .filter(|w| w.kind != "group_end")
+        .filter(|w| {
+            full == w.name
+                || full.starts_with(&format!("{}.", w.name))
+                || full.starts_with(&format!("{}[", w.name))
+        })
+        .max_by_key(|w| w.name.len())
+        .map(|w| w.id.clone())
+        .unwrap_or_else(|| dom_id(&full))
+}
+
 /// Violation paths for a form with a prefix (`risk_limits.x` → `config.risk_limits.x`), to match ids.
 pub fn error_ids(fields: &[Field], prefix: &str, errors: &[Violation]) -> Vec<(String, String)> {
     widgets(fields, prefix, &Value::Null, errors)
         .into_iter()
-        .filter(|w| w.kind != "group_end" && w.kind != "group_start")
+        .filter(|w| w.kind != "group_end")
         .map(|w| (w.id, w.error))
         .collect()
 }

@@ -200,13 +200,8 @@ fn valid_value(rng: &mut StdRng, f: &Field) -> Value {
         FieldType::Number => number_in(rng, f, false),
         FieldType::Integer => number_in(rng, f, true),
         FieldType::List => {
-            let n = rng.random_range(
-                f.min_items.unwrap_or(0)
-                    ..=f.max_items
-                        .unwrap_or(3)
-                        .max(f.min_items.unwrap_or(0))
-                        .min(4),
-            ) as usize;
+            let least = f.min_items.unwrap_or(0).max(u64::from(f.required));
+            let n = rng.random_range(least..=f.max_items.unwrap_or(3).max(least).min(4)) as usize;
             let items: Vec<Value> = match f.item_type {
                 Some(FieldType::Enum) => {
                     let o = f.options.as_ref().unwrap();

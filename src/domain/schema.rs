@@ -31,7 +31,13 @@ fn field_schema(f: &Field, required: bool) -> Value {
     match f.field_type {
         FieldType::Text => {
             s.insert("type".into(), json!("string"));
-            if let Some(n) = f.min_length {
+            // A required text must not be empty (complete mode): "" is no answer.
+            let min = match (f.min_length, required && f.required) {
+                (Some(n), true) => Some(n.max(1)),
+                (None, true) => Some(1),
+                (n, false) => n,
+            };
+            if let Some(n) = min {
                 s.insert("minLength".into(), json!(n));
             }
             if let Some(n) = f.max_length {
@@ -89,7 +95,13 @@ fn field_schema(f: &Field, required: bool) -> Value {
                 s.insert("uniqueItems".into(), json!(true));
             }
             s.insert("items".into(), item);
-            if let Some(n) = f.min_items {
+            // A required list needs at least one entry (complete mode): [] is no answer.
+            let min = match (f.min_items, required && f.required) {
+                (Some(n), true) => Some(n.max(1)),
+                (None, true) => Some(1),
+                (n, false) => n,
+            };
+            if let Some(n) = min {
                 s.insert("minItems".into(), json!(n));
             }
             if let Some(n) = f.max_items {
@@ -213,6 +225,8 @@ fn show_number(v: &Value) -> String {
 
 /// Validates a value (a config, or goal settings) against a schema's fields and rules.
 pub fn validate(schema: &Schema, value: &Value, mode: Mode) -> Vec<Violation> {
+    // An explicit null means "no value", as an absent key does.
+    let value = &without_nulls(value);
     let mut s = object_schema(&schema.fields, mode == Mode::Complete);
     s.as_object_mut()
         .unwrap()
@@ -239,6 +253,19 @@ pub fn validate(schema: &Schema, value: &Value, mode: Mode) -> Vec<Violation> {
     }
     scan_raw_secrets(value, "", &mut out);
     dedupe(out)
+}
+
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), without_nulls(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
 }
 
 fn dedupe(v: Vec<Violation>) -> Vec<Violation> {
@@ -323,6 +350,9 @@ fn push_error(
         K::Maximum { limit } => format!("{label} must be at most {}.", show_number(limit)),
         K::ExclusiveMaximum { limit } => {
             format!("{label} must be less than {}.", show_number(limit))
+        }
+        K::MinLength { limit } if *limit == 1 && field.is_some_and(|f| f.required) => {
+            format!("{label} is required.")
         }
         K::MinLength { limit } => format!("{label} must be at least {limit} characters long."),
         K::MaxLength { limit } => format!("{label} must be at most {limit} characters long."),
@@ -501,6 +531,12 @@ pub fn with_defaults(fields: &[Field], value: &Value) -> Value {
             None | Some(Value::Null) => {
                 if let Some(d) = &f.default {
                     out.insert(f.key.clone(), d.clone());
+                } else if let Some(sub) = f.sub_fields() {
+                    // An absent object gets one only when some of its sub-fields have defaults.
+                    let filled = with_defaults(sub, &Value::Object(Map::new()));
+                    if filled.as_object().is_some_and(|o| !o.is_empty()) {
+                        out.insert(f.key.clone(), filled);
+                    }
                 }
             }
             Some(v) => {

@@ -265,6 +265,44 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
         .0,
         StatusCode::CONFLICT
     );
+    // The version decides before the body: a published version answers 409 even to a broken body, a
+    // missing one 404.
+    assert_eq!(
+        api.put(
+            "/agent-types/support.helpdesk.v1/versions/1.9.0",
+            json!({"nonsense": true})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        api.put(
+            "/agent-types/support.helpdesk.v1/versions/7.7.7",
+            minimal("7.7.7")
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // Pre-releases sort before their release, on both engines.
+    for v in ["2.0.0", "2.0.0-rc.1"] {
+        api.post("/agent-types", minimal(v)).await;
+        api.post(
+            &format!("/agent-types/support.helpdesk.v1/versions/{v}/publish"),
+            json!({}),
+        )
+        .await;
+    }
+    let (_, t) = api.get("/agent-types/support.helpdesk.v1").await;
+    assert_eq!(t["newest_published"]["version"], "2.0.0");
+    let order: Vec<&str> = t["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["2.0.0", "2.0.0-rc.1", "1.10.0", "1.9.0"]);
 
     for action in ["created", "updated", "published", "retired"] {
         let sql: &'static str = match action {
@@ -345,6 +383,15 @@ async fn invalid_definitions_get_every_violation_with_its_path(engine: Engine) {
     ));
     assert!(has("goal_templates[1].goal_template_id", "used twice"));
     assert!(has("goal_templates[1].name", "needs a name"));
+    // A misspelt property is named, not silently dropped.
+    let mut typo = minimal("0.0.1");
+    typo["config_schema"]["fields"][0]["requried"] = json!(true);
+    let (status, problem) = api.post("/agent-types", typo).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["violations"][0]["path"],
+        "config_schema.fields[0].requried"
+    );
     // A wrongly shaped document is named too.
     let (status, problem) = api.post("/agent-types", json!({"agent_type_id": "x.y", "version": "1.0.0", "config_schema": {"fields": [{"key": "k", "label": "K", "type": "colour"}]}})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -407,6 +454,16 @@ async fn customers_read_published_versions_only(engine: Engine) {
     };
     assert_eq!(
         operator
+            .put(
+                "/agent-types/support.helpdesk.v1/versions/0.1.0",
+                minimal("0.1.0")
+            )
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        operator
             .post(
                 "/agent-types/support.helpdesk.v1/versions/0.1.0/publish",
                 json!({})
@@ -457,6 +514,7 @@ async fn seeding_is_idempotent_and_never_overwrites(engine: Engine) {
         2
     );
     app.exec("UPDATE agent_type_versions SET display_name = 'Renamed by staff' WHERE id = 'marketing.healthcare.v1@1.0.0'").await.unwrap();
+    app.exec("UPDATE agent_type_versions SET status = 'retired' WHERE id = 'trading.delta_futures.v1@1.0.0'").await.unwrap();
     let ctx = agentdesk::db::audit::AuditContext::system("test", chrono::Utc::now());
     let added = agentdesk::catalog::seed_builtins(&app.db, &ctx)
         .await
@@ -472,6 +530,12 @@ async fn seeding_is_idempotent_and_never_overwrites(engine: Engine) {
         )
         .await,
         1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM agent_type_versions WHERE status = 'retired'")
+            .await,
+        1,
+        "a retired built-in stays retired"
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'seeded'")

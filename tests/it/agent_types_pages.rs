@@ -144,6 +144,23 @@ async fn previews_validate_like_a_customers_form(engine: Engine) {
         ("config.interval_seconds", "60"),
         ("config.risk_limits.max_units_per_order", "2"),
     ];
+    // A required list left empty is no answer.
+    let mut empty_list: Vec<(&str, &str)> = good
+        .iter()
+        .filter(|(k, _)| *k != "config.allowed_coins")
+        .copied()
+        .collect();
+    empty_list.push(("config.allowed_coins.__present", "1"));
+    let res = admin
+        .post_form(&format!("{TRADING}/preview?part=config"), &empty_list)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Allowed coins needs at least 1 entry.")
+    );
     let res = admin
         .post_form(&format!("{TRADING}/preview?part=config"), &good)
         .await;
@@ -156,8 +173,8 @@ async fn previews_validate_like_a_customers_form(engine: Engine) {
     );
 
     // A goal template's settings form.
-    let part = "trading.trade_intent_draft.v1";
-    let prefix = "settings-trading_trade_intent_draft_v1";
+    let part = "t0";
+    let prefix = "settings-0";
     let res = admin
         .post_form(
             &format!("{TRADING}/preview?part={part}"),
@@ -351,6 +368,21 @@ async fn editor_adds_saves_switches_and_refuses_published_versions(engine: Engin
         v.contains("Draft support.helpdesk.v1@0.1.0 saved.") && v.contains("<code>tone</code>")
     );
 
+    // Unreadable inputs come back as typed, next to their error, whatever the button.
+    let mut f = send(row(0, "limit", "Limit", "integer"));
+    f.push(("cf[0].min".into(), "ten".into()));
+    f.push(("cf[0].fields".into(), "[{broken".into()));
+    f.push(("op".into(), "add_field:cf".into()));
+    let page = post(f).await.text().await.unwrap();
+    assert!(
+        page.contains("value=\"ten\"") && page.contains("Enter a number."),
+        "{page}"
+    );
+    assert!(
+        page.contains("[{broken</textarea>")
+            && page.contains("Sub-fields must be a JSON list of fields")
+    );
+
     // Reordering and removing.
     let mut f = send(row(0, "a_one", "One", "text"));
     f.extend(row(1, "b_two", "Two", "text"));
@@ -463,6 +495,12 @@ async fn only_admins_change_the_catalog(engine: Engine) {
         );
         assert_eq!(
             c.page(&format!("{TRADING}/edit")).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            c.post_form(&format!("{TRADING}/edit"), &[("op", "save")])
+                .await
+                .status(),
             StatusCode::FORBIDDEN
         );
         // Previews are reading, not changing: any staff member may try the form.

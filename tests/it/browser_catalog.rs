@@ -145,3 +145,98 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     snap(&c, "catalog-diff").await;
     c.close().await.unwrap();
 }
+
+both_engines!(preview_form_works_in_a_real_browser);
+
+/// The configuration preview filled in as a customer would: radios, repeatable rows added with htmx,
+/// a nested group, a secret input; live errors as fields are left; a complete form checks as valid.
+async fn preview_form_works_in_a_real_browser(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    c.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&c, "#field-email", ADMIN_EMAIL).await;
+    fill(&c, "#field-password", ADMIN_PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    see(&c, "Dashboard").await;
+    c.goto(&format!(
+        "{}/admin/agent-types/trading.delta_futures.v1/versions/1.0.0",
+        app.base
+    ))
+    .await
+    .unwrap();
+    click(&c, "#part-config details.preview summary").await;
+
+    fill(&c, "#f-config-nickname", "Trader Joe").await;
+    click(&c, "input[name='config.theme'][value=dark]").await;
+    fill(&c, "#f-config-timezone", "Asia/Kolkata").await;
+    click(
+        &c,
+        "input[name='config.exchange_provider'][value=delta_exchange_india]",
+    )
+    .await;
+    fill(&c, "#f-config-exchange_credential_ref", "CRED-7").await;
+    fill(
+        &c,
+        "#f-config-allowed_coins input[name='config.allowed_coins']",
+        "BTC",
+    )
+    .await;
+    click(&c, "#f-config-allowed_coins-wrap button.add-row").await;
+    for _ in 0..50 {
+        if c.find_all(Locator::Css("#f-config-allowed_coins input"))
+            .await
+            .unwrap()
+            .len()
+            == 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = c
+        .find_all(Locator::Css("#f-config-allowed_coins input"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "htmx added a row");
+    rows[1].send_keys("ETH").await.unwrap();
+    fill(&c, "#f-config-default_coin", "DOGE").await;
+    fill(&c, "#f-config-interval_seconds", "0").await;
+    click(&c, "#f-config-nickname").await;
+    // Live errors, including the rule across two fields.
+    let e = text_becomes(
+        &c,
+        "#f-config-interval_seconds-error",
+        |t| !t.is_empty(),
+        "an error",
+    )
+    .await;
+    assert_eq!(e, "Interval (seconds) must be at least 1.");
+    let e = text_becomes(
+        &c,
+        "#f-config-default_coin-error",
+        |t| !t.is_empty(),
+        "an error",
+    )
+    .await;
+    assert_eq!(e, "Default coin must be one of the allowed coins.");
+    snap(&c, "preview-live-errors").await;
+    fill(&c, "#f-config-interval_seconds", "30").await;
+    fill(&c, "#f-config-default_coin", "ETH").await;
+    fill(&c, "#f-config-risk_limits-max_units_per_order", "3").await;
+    click(&c, "#part-config form.schema-form button[type=submit]").await;
+    see(&c, "Valid: a customer could save this as it is.").await;
+    // The secret never comes back to the browser.
+    let secret = c
+        .find(Locator::Css("#f-config-exchange_credential_ref"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(secret.as_deref(), Some(""));
+    c.close().await.unwrap();
+}

@@ -538,6 +538,40 @@ fn parse_structured(inputs: &Inputs, type_id: &str, version: &str) -> (Definitio
     (d, problems)
 }
 
+/// Inputs the parser could not read (text in a number box, broken sub-field JSON) are shown again as
+/// they were typed, next to their error, instead of coming back empty.
+fn overlay_raw(doc: &mut Doc, inputs: &Inputs, problems: &[Violation]) {
+    let patch = |r: &mut FieldRow| {
+        for prop in [
+            "min",
+            "max",
+            "min_length",
+            "max_length",
+            "min_items",
+            "max_items",
+            "fields",
+        ] {
+            let name = r.name(prop);
+            if problems.iter().any(|v| v.path == name) {
+                let raw = inputs.get(&name);
+                match prop {
+                    "min" => r.min = raw,
+                    "max" => r.max = raw,
+                    "min_length" => r.min_length = raw,
+                    "max_length" => r.max_length = raw,
+                    "min_items" => r.min_items = raw,
+                    "max_items" => r.max_items = raw,
+                    _ => r.sub_fields = raw,
+                }
+            }
+        }
+    };
+    doc.fields.iter_mut().for_each(patch);
+    for t in doc.templates.iter_mut() {
+        t.fields.iter_mut().for_each(patch);
+    }
+}
+
 /// A meta-validation path (`goal_templates[1].settings_schema.fields[0].default`) → the editor input
 /// that holds it (`gt[1].sf[0].default`).
 pub fn input_for(path: &str) -> String {
@@ -658,9 +692,9 @@ async fn load_draft(
 }
 
 fn page(
+    raw: Option<&Inputs>,
     ctx: PageCtx,
-    type_id: &str,
-    version: &str,
+    (type_id, version): (&str, &str),
     mode: &'static str,
     d: &Definition,
     json: Option<String>,
@@ -672,7 +706,7 @@ fn page(
             .map(|v| Violation::new(input_for(&v.path), v.message.clone()))
             .collect(),
     );
-    EditorPage {
+    let mut p = EditorPage {
         ctx,
         type_id: type_id.to_string(),
         version: version.to_string(),
@@ -684,7 +718,13 @@ fn page(
         types: FieldType::ALL.iter().map(|t| t.as_str()).collect(),
         item_types: vec!["text", "enum", "number", "integer"],
         frequencies: FREQUENCIES.to_vec(),
+    };
+    if let Some(inputs) = raw
+        && mode == "structured"
+    {
+        overlay_raw(&mut p.doc, inputs, &p.errors.0);
     }
+    p
 }
 
 async fn edit_page(
@@ -698,9 +738,9 @@ async fn edit_page(
     render(
         StatusCode::OK,
         &page(
+            None,
             ctx,
-            &type_id,
-            &version,
+            (&type_id, &version),
             "structured",
             &v.definition,
             None,
@@ -898,9 +938,9 @@ async fn edit_submit(
                 return render(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     &page(
+                        Some(&inputs),
                         ctx,
-                        &type_id,
-                        &version,
+                        (&type_id, &version),
                         mode,
                         &definition,
                         raw_json,
@@ -922,9 +962,9 @@ async fn edit_submit(
                     render(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         &page(
+                            Some(&inputs),
                             ctx,
-                            &type_id,
-                            &version,
+                            (&type_id, &version),
                             mode,
                             &definition,
                             raw_json,
@@ -940,9 +980,9 @@ async fn edit_submit(
                 return render(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     &page(
+                        Some(&inputs),
                         ctx,
-                        &type_id,
-                        &version,
+                        (&type_id, &version),
                         "structured",
                         &definition,
                         None,
@@ -952,7 +992,15 @@ async fn edit_submit(
             }
             return render(
                 StatusCode::OK,
-                &page(ctx, &type_id, &version, "json", &definition, None, vec![]),
+                &page(
+                    Some(&inputs),
+                    ctx,
+                    (&type_id, &version),
+                    "json",
+                    &definition,
+                    None,
+                    vec![],
+                ),
             );
         }
         "mode:structured" => {
@@ -961,9 +1009,9 @@ async fn edit_submit(
                 return render(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     &page(
+                        Some(&inputs),
                         ctx,
-                        &type_id,
-                        &version,
+                        (&type_id, &version),
                         "json",
                         &definition,
                         raw_json,
@@ -974,9 +1022,9 @@ async fn edit_submit(
             return render(
                 StatusCode::OK,
                 &page(
+                    Some(&inputs),
                     ctx,
-                    &type_id,
-                    &version,
+                    (&type_id, &version),
                     "structured",
                     &definition,
                     None,
@@ -992,9 +1040,9 @@ async fn edit_submit(
     render(
         StatusCode::OK,
         &page(
+            Some(&inputs),
             ctx,
-            &type_id,
-            &version,
+            (&type_id, &version),
             mode,
             &definition,
             if from_json { raw_json } else { None },

@@ -367,8 +367,10 @@ fn rule_lines(rules: &[crate::domain::definition::Rule]) -> Vec<String> {
 
 /// One preview form: the configuration, or one goal template's settings.
 pub struct PreviewForm {
-    /// `config` or the goal template id.
+    /// `config`, or `t{n}` for the n-th goal template.
     part: String,
+    /// The goal template's id (empty for the configuration).
+    template_id: String,
     title: String,
     description: String,
     frequency: String,
@@ -397,20 +399,29 @@ struct VersionPage {
 }
 
 /// The prefix under which a part's inputs are named.
+/// Input names of a part are prefixed so several forms on one page never collide: `config`, or
+/// `settings-{n}` for the n-th goal template (part `t{n}`).
 fn prefix_of(part: &str) -> String {
-    if part == "config" {
-        "config".into()
-    } else {
-        format!("settings-{}", part.replace('.', "_"))
+    match part.strip_prefix('t') {
+        Some(n) if n.parse::<usize>().is_ok() => format!("settings-{n}"),
+        _ => "config".into(),
     }
 }
 
 fn part_schema<'a>(d: &'a Definition, part: &str) -> Option<&'a crate::domain::definition::Schema> {
     if part == "config" {
-        Some(&d.config_schema)
-    } else {
-        d.template(part).map(|t| &t.settings_schema)
+        return Some(&d.config_schema);
     }
+    let n: usize = part.strip_prefix('t')?.parse().ok()?;
+    d.goal_templates.get(n).map(|t| &t.settings_schema)
+}
+
+fn part_template_id(d: &Definition, part: &str) -> String {
+    part.strip_prefix('t')
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| d.goal_templates.get(n))
+        .map(|t| t.goal_template_id.clone())
+        .unwrap_or_default()
 }
 
 fn preview_forms(
@@ -432,9 +443,9 @@ fn preview_forms(
         String::new(),
         &d.config_schema,
     )];
-    for t in &d.goal_templates {
+    for (i, t) in d.goal_templates.iter().enumerate() {
         parts.push((
-            t.goal_template_id.clone(),
+            format!("t{i}"),
             t.name.clone(),
             t.description.clone().unwrap_or_default(),
             match &t.allowed_frequencies {
@@ -463,12 +474,13 @@ fn preview_forms(
                         .into_iter()
                         .map(|v| {
                             Violation::new(
-                                forms::dom_id(&format!("{}.{}", prefix_of(&part), v.path)),
+                                forms::owner_id(&s.fields, &prefix_of(&part), &v.path),
                                 v.message,
                             )
                         })
                         .collect(),
                 ),
+                template_id: part_template_id(d, &part),
                 fields: lines(&s.fields),
                 rules: rule_lines(&s.rules),
                 part,
