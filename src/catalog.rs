@@ -99,6 +99,57 @@ fn find_nul(v: &Value, path: &str, out: &mut Vec<Violation>) {
     }
 }
 
+/// The one audit call of the catalog: every change to a version is recorded the same way.
+async fn audit_version(
+    tx: &mut Tx,
+    ctx: &AuditContext,
+    id: &str,
+    action: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> AppResult<()> {
+    audit::record(
+        tx.conn(),
+        ctx,
+        Change {
+            entity_type: "agent_type_version",
+            entity_id: id,
+            action,
+            before,
+            after,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts a (meta-validated) definition as a version with this status; false when the version exists.
+async fn insert_version(
+    tx: &mut Tx,
+    d: &Definition,
+    status: &str,
+    created_by: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    let version = Version::parse(&d.version).ok_or_else(|| {
+        AppError::invalid(vec![Violation::new(
+            "version",
+            "Use a semantic version like 1.2.0.",
+        )])
+    })?;
+    let document = serde_json::to_value(d).map_err(anyhow::Error::from)?;
+    let new = NewVersion {
+        agent_type_id: &d.agent_type_id,
+        version: &d.version,
+        version_sort: &version.sort_key(),
+        status,
+        display_name: d.name(),
+        document: &document,
+        created_by,
+    };
+    Ok(agent_types::insert(tx.conn(), &new, now).await?)
+}
+
 fn invalid(v: Vec<Violation>) -> AppError {
     AppError::invalid(v)
 }
@@ -152,35 +203,21 @@ pub async fn newest_published(db: &Db, agent_type_id: &str) -> AppResult<Option<
 /// Stores a new draft version. 409 when that version exists, 422 with every problem otherwise.
 pub async fn create_draft(db: &Db, ctx: &AuditContext, doc: &Value) -> AppResult<StoredVersion> {
     let d = check_document(doc).map_err(invalid)?;
-    let version = Version::parse(&d.version).expect("meta-validated");
-    let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
     let mut tx = db.begin().await?;
-    let new = NewVersion {
-        agent_type_id: &d.agent_type_id,
-        version: &d.version,
-        version_sort: &version.sort_key(),
-        status: DRAFT,
-        display_name: d.name(),
-        document: &document,
-        created_by: ctx.actor_user_id,
-    };
-    if !agent_types::insert(tx.conn(), &new, ctx.now).await? {
+    if !insert_version(&mut tx, &d, DRAFT, ctx.actor_user_id, ctx.now).await? {
         return Err(AppError::conflict(format!(
             "Version {} of {} exists already. Choose another version number.",
             d.version, d.agent_type_id
         )));
     }
     let stored = load(&mut tx, &d.agent_type_id, &d.version).await?;
-    audit::record(
-        tx.conn(),
+    audit_version(
+        &mut tx,
         ctx,
-        Change {
-            entity_type: "agent_type_version",
-            entity_id: &stored.row.id,
-            action: "created",
-            before: None,
-            after: Some(stored.audit_json()),
-        },
+        &stored.row.id,
+        "created",
+        None,
+        Some(stored.audit_json()),
     )
     .await?;
     tx.commit().await?;
@@ -253,16 +290,13 @@ pub async fn update_draft(
         )));
     }
     let after = load(&mut tx, agent_type_id, version).await?;
-    audit::record(
-        tx.conn(),
+    audit_version(
+        &mut tx,
         ctx,
-        Change {
-            entity_type: "agent_type_version",
-            entity_id: &after.row.id,
-            action: "updated",
-            before: Some(before.audit_json()),
-            after: Some(after.audit_json()),
-        },
+        &after.row.id,
+        "updated",
+        Some(before.audit_json()),
+        Some(after.audit_json()),
     )
     .await?;
     tx.commit().await?;
@@ -328,20 +362,17 @@ pub async fn transition(
         )));
     }
     let after = load(&mut tx, agent_type_id, version).await?;
-    audit::record(
-        tx.conn(),
+    audit_version(
+        &mut tx,
         ctx,
-        Change {
-            entity_type: "agent_type_version",
-            entity_id: &after.row.id,
-            action: if to == PUBLISHED {
-                "published"
-            } else {
-                "retired"
-            },
-            before: Some(json!({"status": before.row.status})),
-            after: Some(json!({"status": after.row.status})),
+        &after.row.id,
+        if to == PUBLISHED {
+            "published"
+        } else {
+            "retired"
         },
+        Some(json!({"status": before.row.status})),
+        Some(json!({"status": after.row.status})),
     )
     .await?;
     tx.commit().await?;
@@ -354,28 +385,15 @@ pub async fn seed_builtins(db: &Db, ctx: &AuditContext) -> AppResult<Vec<String>
     let mut added = vec![];
     for d in builtin::definitions() {
         let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
-        let version = Version::parse(&d.version).expect("built-ins are valid");
         let mut tx = db.begin().await?;
-        let new = NewVersion {
-            agent_type_id: &d.agent_type_id,
-            version: &d.version,
-            version_sort: &version.sort_key(),
-            status: PUBLISHED,
-            display_name: d.name(),
-            document: &document,
-            created_by: None,
-        };
-        if agent_types::insert(tx.conn(), &new, ctx.now).await? {
-            audit::record(
-                tx.conn(),
+        if insert_version(&mut tx, &d, PUBLISHED, None, ctx.now).await? {
+            audit_version(
+                &mut tx,
                 ctx,
-                Change {
-                    entity_type: "agent_type_version",
-                    entity_id: &d.id(),
-                    action: "seeded",
-                    before: None,
-                    after: Some(json!({"status": PUBLISHED, "definition": document})),
-                },
+                &d.id(),
+                "seeded",
+                None,
+                Some(json!({"status": PUBLISHED, "definition": document})),
             )
             .await?;
             added.push(d.id());

@@ -275,7 +275,8 @@ const DEFINITION_KEYS: &[&str] = &[
     "enforcement_defaults",
 ];
 const SCHEMA_KEYS: &[&str] = &["fields", "rules"];
-const FIELD_KEYS: &[&str] = &[
+/// Every property a field may have, in the order editors show them.
+pub const FIELD_KEYS: &[&str] = &[
     "key",
     "label",
     "type",

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use crate::catalog;
 use crate::domain::definition::{
-    Definition, EnforcementDefaults, FREQUENCIES, Field, FieldType, GoalTemplate, Rule, Schema,
-    meta_validate,
+    Definition, EnforcementDefaults, FIELD_KEYS, FREQUENCIES, Field, FieldType, GoalTemplate, Rule,
+    Schema, meta_validate,
 };
 use crate::domain::forms::dom_id;
 use crate::error::{AppError, Violation};
@@ -34,27 +34,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::post().to(edit_submit),
     );
 }
-
-/// Every property a field row edits, in the order the editor shows them.
-const FIELD_PROPS: [&str; 17] = [
-    "key",
-    "label",
-    "type",
-    "required",
-    "description",
-    "options",
-    "item_type",
-    "default",
-    "min",
-    "max",
-    "exclusive_min",
-    "min_length",
-    "max_length",
-    "pattern",
-    "min_items",
-    "max_items",
-    "secret_ref",
-];
 
 /// A field as the editor's inputs hold it (all text).
 #[derive(Debug, Clone, Default)]
@@ -626,8 +605,7 @@ fn input_names(doc: &Doc) -> Vec<String> {
     .collect();
     let fields = |rows: &[FieldRow], names: &mut Vec<String>| {
         for r in rows {
-            names.extend(FIELD_PROPS.iter().map(|p| r.name(p)));
-            names.push(r.name("fields"));
+            names.extend(FIELD_KEYS.iter().map(|p| r.name(p)));
         }
     };
     let rules = |rows: &[RuleRow], names: &mut Vec<String>| {
