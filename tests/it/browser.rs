@@ -128,6 +128,15 @@ pub async fn snap(c: &Client, name: &str) {
     }
 }
 
+/// Signs in through the login form and waits for the landing page.
+pub async fn sign_in(c: &Client, base: &str, email: &str, password: &str, landing: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#field-email", email).await;
+    fill(c, "#field-password", password).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+    see(c, landing).await;
+}
+
 pub async fn path(c: &Client) -> String {
     c.current_url().await.unwrap().path().to_string()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 
 use crate::both_engines;
-use crate::browser::{browser, click, fill, path, see, snap};
+use crate::browser::{browser, click, fill, path, see, sign_in, snap};
 use crate::helpers::*;
 
 both_engines!(admin_copies_edits_publishes_and_compares_a_version);
@@ -33,11 +33,7 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     let Some((_driver, c)) = browser().await else {
         return;
     };
-    c.goto(&format!("{}/login", app.base)).await.unwrap();
-    fill(&c, "#field-email", ADMIN_EMAIL).await;
-    fill(&c, "#field-password", ADMIN_PASSWORD).await;
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    see(&c, "Dashboard").await;
+    sign_in(&c, &app.base, ADMIN_EMAIL, ADMIN_PASSWORD, "Dashboard").await;
 
     click(&c, "nav a[href='/admin/agent-types']").await;
     see(&c, "Healthcare marketing").await;
@@ -116,7 +112,7 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
         "nav[aria-label=breadcrumb] a[href='/admin/agent-types/marketing.healthcare.v1']",
     )
     .await;
-    see(&c, "1.1.0").await;
+    see(&c, "Compare versions").await;
     let rows = c
         .find_all(Locator::Css("#versions tbody tr"))
         .await
@@ -157,11 +153,7 @@ async fn preview_form_works_in_a_real_browser(engine: Engine) {
     let Some((_driver, c)) = browser().await else {
         return;
     };
-    c.goto(&format!("{}/login", app.base)).await.unwrap();
-    fill(&c, "#field-email", ADMIN_EMAIL).await;
-    fill(&c, "#field-password", ADMIN_PASSWORD).await;
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    see(&c, "Dashboard").await;
+    sign_in(&c, &app.base, ADMIN_EMAIL, ADMIN_PASSWORD, "Dashboard").await;
     c.goto(&format!(
         "{}/admin/agent-types/trading.delta_futures.v1/versions/1.0.0",
         app.base
