@@ -68,7 +68,7 @@ pub async fn browser() -> Option<(Driver, Client)> {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1280,900",
+                "--no-first-run", format!("--window-size={}", std::env::var("AGENTDESK_BROWSER_WINDOW").unwrap_or_else(|_| "1280,900".into())),
                 format!("--user-data-dir={}", driver._profile.path().display()),
             ]
         }
