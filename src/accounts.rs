@@ -519,17 +519,32 @@ pub async fn login(
 }
 
 /// Audits a sign-out (the session row itself is removed by the session layer).
-pub async fn record_logout(db: &Db, ctx: &AuditContext, user: &User) -> AppResult<()> {
+/// With `everywhere`, every session of the user ends in the same transaction (other devices too).
+pub async fn record_logout(
+    db: &Db,
+    ctx: &AuditContext,
+    user: &User,
+    everywhere: bool,
+) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    let ended = if everywhere {
+        Some(sessions::delete_for_user(tx.conn(), user.id).await?)
+    } else {
+        None
+    };
     audit::record(
         tx.conn(),
         ctx,
         Change {
             entity_type: "user",
             entity_id: &user.id.to_string(),
-            action: "logout",
+            action: if everywhere {
+                "logout_everywhere"
+            } else {
+                "logout"
+            },
             before: None,
-            after: None,
+            after: ended.map(|n| json!({"sessions_ended": n})),
         },
     )
     .await?;

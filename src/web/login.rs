@@ -173,16 +173,25 @@ async fn login_submit(
     }
 }
 
+#[derive(Deserialize, Default)]
+struct LogoutForm {
+    everywhere: Option<String>,
+}
+
+/// Ends this session; with `everywhere`, every session of the user on every device.
 async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
+    Form(form): Form<LogoutForm>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(p) = principal_of(&req).await? {
+        let everywhere = form.everywhere.is_some();
         accounts::record_logout(
             &state.db,
             &audit_context(&req, &state, Some(&p.user)),
             &p.user,
+            everywhere,
         )
         .await?;
     }

@@ -4,6 +4,7 @@ use crate::both_engines;
 use crate::helpers::*;
 
 both_engines!(
+    signing_out_everywhere_ends_every_session,
     csrf_missing_or_wrong_is_forbidden,
     cross_site_origin_is_refused,
     htmx_header_token_is_accepted,
@@ -274,4 +275,34 @@ async fn sessions_are_shared_by_instances_on_one_database(engine: Engine) {
     // Ending it in the database (as another instance would) signs the browser out here.
     app.exec("DELETE FROM sessions").await.unwrap();
     assert!(location(&c.get("/admin").await).starts_with("/login"));
+}
+
+async fn signing_out_everywhere_ends_every_session(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let laptop = app.admin().await;
+    let phone = app.admin().await;
+    // A plain sign-out ends only that device's session.
+    laptop.post_form("/logout", &[]).await;
+    assert_eq!(phone.get("/admin").await.status(), StatusCode::OK);
+    let laptop = app.admin().await;
+    let (_, page) = phone.page("/account/password").await;
+    assert!(page.contains("Sign out everywhere"));
+    let res = phone.post_form("/logout", &[("everywhere", "1")]).await;
+    assert_eq!(location(&res), "/login?signed_out=1");
+    assert!(
+        location(&laptop.get("/admin").await).starts_with("/login"),
+        "the other device is signed out too"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'logout_everywhere'")
+            .await,
+        1
+    );
 }
