@@ -79,6 +79,26 @@ async fn cross_site_origin_is_refused(engine: Engine) {
             .unwrap()
             .contains("Requests from other sites are not accepted.")
     );
+    // A browser's own word that the request comes from another site is believed too.
+    let res = c
+        .http
+        .post(c.url("/account/tokens"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("name", "x"), ("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // An opaque origin (sandboxed frame, file:) still needs the token.
+    let res = c
+        .http
+        .post(c.url("/account/tokens"))
+        .header("Origin", "null")
+        .form(&[("name", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let same = c
         .http
         .post(c.url("/account/tokens"))
