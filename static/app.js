@@ -56,6 +56,17 @@
     focusErrors(root);
   }
 
+  // Live validation swaps error slots (<small id="X-error">) out of band: keep the input's
+  // aria-invalid in step so screen readers announce the same state the eye sees.
+  document.addEventListener("htmx:oobAfterSwap", function (ev) {
+    var slot = ev.target; // the new element (detail.target is the one it replaced)
+    if (!slot || !slot.id || slot.id.slice(-6) !== "-error") return;
+    var input = document.getElementById(slot.id.slice(0, -6));
+    if (!input) return;
+    if (slot.textContent.trim()) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSettle", function (ev) {
     syncCsrf();

@@ -43,6 +43,8 @@ async fn catalog_list_searches_filters_and_links_versions(engine: Engine) {
             && frag.contains("Healthcare marketing")
     );
 
+    let (_, dash) = admin.page("/admin").await;
+    assert!(dash.contains("<p class=\"stat-value\">2</p><p class=\"stat-label\"><a href=\"/admin/agent-types\">agent types</a>"), "{dash}");
     let (_, t) = admin
         .page("/admin/agent-types/trading.delta_futures.v1")
         .await;

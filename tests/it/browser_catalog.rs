@@ -207,6 +207,18 @@ async fn preview_form_works_in_a_real_browser(engine: Engine) {
     )
     .await;
     assert_eq!(e, "Interval (seconds) must be at least 1.");
+    let invalid = c
+        .find(Locator::Css("#f-config-interval_seconds"))
+        .await
+        .unwrap()
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(
+        invalid.as_deref(),
+        Some("true"),
+        "screen readers hear it too"
+    );
     let e = text_becomes(
         &c,
         "#f-config-default_coin-error",

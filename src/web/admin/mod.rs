@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct Dashboard {
     ctx: PageCtx,
     counts: Vec<(String, i64)>,
+    catalog_counts: Vec<(String, i64)>,
     audit: Vec<AuditRow>,
 }
 
@@ -36,10 +37,26 @@ async fn dashboard(
 ) -> Result<HttpResponse, AppError> {
     let mut c = state.db.acquire().await?;
     let counts = user_db::count_by_role(c.conn()).await?;
+    let catalog = crate::db::agent_types::summaries(c.conn(), "", None, false).await?;
+    let catalog_counts = vec![
+        ("agent types".to_string(), catalog.len() as i64),
+        (
+            "with a draft on top".to_string(),
+            catalog.iter().filter(|t| t.status == "draft").count() as i64,
+        ),
+    ];
     let audit = audit::recent(c.conn(), None, 15)
         .await?
         .into_iter()
         .map(AuditRow::from)
         .collect();
-    render(StatusCode::OK, &Dashboard { ctx, counts, audit })
+    render(
+        StatusCode::OK,
+        &Dashboard {
+            ctx,
+            counts,
+            catalog_counts,
+            audit,
+        },
+    )
 }
