@@ -61,13 +61,21 @@ pub struct FieldRow {
     pub last: bool,
 }
 
+/// The input name of one property of an editor row (`cf[3].label`), and its element id.
+fn input_name(prefix: &str, prop: &str) -> String {
+    format!("{prefix}.{prop}")
+}
+
+fn input_id(prefix: &str, prop: &str) -> String {
+    dom_id(&input_name(prefix, prop))
+}
+
 impl FieldRow {
-    /// The input name of one property (`cf[3].label`).
     pub fn name(&self, prop: &str) -> String {
-        format!("{}.{prop}", self.prefix)
+        input_name(&self.prefix, prop)
     }
     pub fn id(&self, prop: &str) -> String {
-        dom_id(&self.name(prop))
+        input_id(&self.prefix, prop)
     }
     pub fn title(&self) -> String {
         if self.key.is_empty() {
@@ -88,10 +96,10 @@ pub struct RuleRow {
 
 impl RuleRow {
     pub fn name(&self, prop: &str) -> String {
-        format!("{}.{prop}", self.prefix)
+        input_name(&self.prefix, prop)
     }
     pub fn id(&self, prop: &str) -> String {
-        dom_id(&self.name(prop))
+        input_id(&self.prefix, prop)
     }
 }
 
@@ -112,10 +120,10 @@ pub struct TemplateRow {
 
 impl TemplateRow {
     pub fn name_of(&self, prop: &str) -> String {
-        format!("{}.{prop}", self.prefix)
+        input_name(&self.prefix, prop)
     }
     pub fn id(&self, prop: &str) -> String {
-        dom_id(&self.name_of(prop))
+        input_id(&self.prefix, prop)
     }
 }
 
