@@ -304,7 +304,11 @@ pub async fn change_own_password(
     new: &str,
 ) -> AppResult<User> {
     let mut problems = vec![];
-    if !passwords::verify(current.to_string(), Some(user.password_hash.clone())).await {
+    let stored = {
+        let mut c = db.acquire().await?;
+        users::password_hash(c.conn(), user.id).await?
+    };
+    if !passwords::verify(current.to_string(), stored).await {
         problems.push(Violation::new(
             "current_password",
             "That is not your current password.",
@@ -472,14 +476,14 @@ pub async fn login(
         });
     }
     let attempt = login_attempts::record(tx.conn(), &email, client_ip, false, ctx.now).await?;
-    let user = users::by_email(tx.conn(), &email).await?;
+    let found = users::by_email_for_login(tx.conn(), &email).await?;
     tx.commit().await?;
 
-    let ok = passwords::verify(
-        password.to_string(),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), Some(h)),
+        None => (None, None),
+    };
+    let ok = passwords::verify(password.to_string(), hash).await;
     let outcome = match (&user, ok) {
         (Some(u), true) if !u.disabled => Ok(u.clone()),
         (Some(_), true) => Err(LoginError::Disabled),
@@ -570,9 +574,11 @@ pub async fn bootstrap_admin(
     ctx: &AuditContext,
     configured: Option<(String, String)>,
 ) -> AppResult<Bootstrap> {
+    // Whatever ran first (`serve`, `seed --demo`, `user create`), a database without an admin gets
+    // one: otherwise nobody could ever reach the user administration.
     {
         let mut c = db.acquire().await?;
-        if users::count(c.conn()).await? > 0 {
+        if users::count_admins(c.conn()).await? > 0 {
             return Ok(Bootstrap::NotNeeded);
         }
     }

@@ -5,22 +5,24 @@ use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
-use actix_web::cookie::{Key, SameSite};
+use actix_web::cookie::SameSite;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::web as aw;
 use actix_web::{App, HttpServer};
-use sha2::{Digest, Sha512};
 
 use crate::accounts::{self, Bootstrap};
 use crate::clock::Clock;
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
 use crate::db::audit::AuditContext;
-use crate::db::{Db, PoolSettings, kv, migrate};
+use crate::db::{Db, PoolSettings, migrate};
 use crate::jobs;
+use crate::keys::Keys;
 use crate::web::AppState;
+use crate::web::csrf::csrf_guard;
 use crate::web::errors::render_errors;
-use crate::web::middleware::{csrf_guard, limit_body, observe};
+use crate::web::input_guard::refuse_unsafe_text;
+use crate::web::middleware::{limit_body, observe};
 use crate::web::session_store::DbSessionStore;
 
 pub const SESSION_COOKIE: &str = "agentdesk_session";
@@ -39,17 +41,22 @@ pub async fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow:
     Ok(db)
 }
 
-/// The key behind cookies and (later) stored credentials: the setting, else one generated once and
-/// kept in the database so every instance and restart agrees.
-pub async fn secret_key(db: &Db, settings: &Settings) -> anyhow::Result<Secret> {
-    if let Some(k) = &settings.secret_key {
-        return Ok(k.clone());
-    }
-    let mut c = db.acquire().await?;
-    let generated = crate::passwords::random_urlsafe(48);
-    Ok(Secret::new(
-        kv::get_or_insert(c.conn(), "secret_key", &generated).await?,
-    ))
+/// Creates the first admin when the database has none (from the settings, or with a one-time
+/// password to print).
+pub async fn bootstrap(
+    db: &Db,
+    settings: &Settings,
+    ctx: &AuditContext,
+) -> anyhow::Result<Bootstrap> {
+    let configured = settings.admin_email.clone().zip(
+        settings
+            .admin_password
+            .as_ref()
+            .map(|p| p.expose().to_string()),
+    );
+    accounts::bootstrap_admin(db, ctx, configured)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub struct Application {
@@ -64,24 +71,14 @@ impl Application {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let db = prepare_database(&settings, clock.as_ref()).await?;
         let ctx = AuditContext::system("startup", clock.now());
-        let configured = settings.admin_email.clone().zip(
-            settings
-                .admin_password
-                .as_ref()
-                .map(|p| p.expose().to_string()),
-        );
-        let bootstrap = accounts::bootstrap_admin(&db, &ctx, configured)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let bootstrap = bootstrap(&db, &settings, &ctx).await?;
         for id in crate::catalog::seed_builtins(&db, &ctx)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
         {
             tracing::info!(agent_type = %id, "loaded built-in agent type");
         }
-        let key = Key::from(&Sha512::digest(
-            secret_key(&db, &settings).await?.expose().as_bytes(),
-        ));
+        let keys = Keys::derive(&crate::keys::master_secret(&db, &settings).await?);
         crate::passwords::warm_up();
 
         let listener = TcpListener::bind(&settings.bind)?;
@@ -89,7 +86,7 @@ impl Application {
         if settings.scheduler {
             jobs::spawn_loop(db.clone(), clock.clone(), settings.session_max);
         }
-        let server = run(listener, db.clone(), settings, clock, key)?;
+        let server = run(listener, db.clone(), settings, clock, keys)?;
         Ok(Application {
             port,
             server,
@@ -119,11 +116,13 @@ fn run(
     db: Db,
     settings: Settings,
     clock: Arc<dyn Clock>,
-    key: Key,
+    keys: Keys,
 ) -> anyhow::Result<Server> {
+    let key = keys.cookie.clone();
     let store = DbSessionStore {
         db: db.clone(),
         clock: clock.clone(),
+        idle: chrono::Duration::from_std(settings.session_idle)?,
         max_lifetime: chrono::Duration::from_std(settings.session_max)?,
     };
     let idle = actix_web::cookie::time::Duration::seconds(settings.session_idle.as_secs() as i64);
@@ -136,6 +135,7 @@ fn run(
         settings,
         clock,
         metrics: Default::default(),
+        keys,
     });
 
     let mut server = HttpServer::new(move || {
@@ -148,7 +148,9 @@ fn run(
             .session_lifecycle(
                 BrowserSession::default()
                     .state_ttl(idle)
-                    .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                    // Unchanged sessions are not written back; the store's `load` moves a stale
+                    // idle deadline instead (at most once a minute).
+                    .state_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
             )
             .build();
         App::new()
@@ -162,6 +164,7 @@ fn run(
             // and correlation id in place, `observe` sees every final response.
             .wrap(from_fn(csrf_guard))
             .wrap(sessions)
+            .wrap(from_fn(refuse_unsafe_text))
             .wrap(from_fn(limit_body))
             .wrap(from_fn(render_errors))
             .wrap(from_fn(observe))

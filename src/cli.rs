@@ -154,9 +154,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { demo } => {
             let db = prepare_database(&settings, clock.as_ref()).await?;
-            crate::app::secret_key(&db, &settings).await?;
+            crate::keys::master_secret(&db, &settings).await?;
             println!("Database ready ({}).", db.engine().name());
             let ctx = AuditContext::system("cli:seed", clock.now());
+            print_bootstrap(&crate::app::bootstrap(&db, &settings, &ctx).await?);
             let added = crate::catalog::seed_builtins(&db, &ctx)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -198,6 +199,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!("--role must be admin, operator, viewer or customer")
             })?;
+            if role == Role::Customer && customer.is_none() {
+                anyhow::bail!(
+                    "a customer user belongs to a customer: give --customer CUS-… with the id of an \
+                     existing one. To create a customer together with its first user, sign in as \
+                     an admin and use Users → New user."
+                );
+            }
             let password = if password_stdin {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
@@ -295,21 +303,7 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> 
     let bind = settings.bind.clone();
     let engine = Engine::from_url(&settings.database_url)?;
     let app = Application::build(settings, clock).await?;
-    match &app.bootstrap {
-        Bootstrap::Generated { email, password } => {
-            println!();
-            println!("  First start: created the admin account");
-            println!("    e-mail:   {email}");
-            println!(
-                "    password: {password}   (one-time: you choose a new one at first sign-in)"
-            );
-            println!();
-        }
-        Bootstrap::FromSettings { email } => {
-            println!("Created the admin {email} from AGENTDESK_ADMIN_EMAIL.")
-        }
-        Bootstrap::NotNeeded => {}
-    }
+    print_bootstrap(&app.bootstrap);
     println!(
         "agentdesk is listening on http://{bind} ({} database)",
         engine.name()
@@ -389,5 +383,24 @@ async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
         Ok(Ok(false)) => anyhow::bail!("not ready"),
         Ok(Err(e)) => anyhow::bail!("unreachable: {e}"),
         Err(_) => anyhow::bail!("timed out"),
+    }
+}
+
+/// Tells the person at the terminal about an admin that was just created.
+fn print_bootstrap(bootstrap: &Bootstrap) {
+    match bootstrap {
+        Bootstrap::Generated { email, password } => {
+            println!();
+            println!("  First start: created the admin account");
+            println!("    e-mail:   {email}");
+            println!(
+                "    password: {password}   (one-time: you choose a new one at first sign-in)"
+            );
+            println!();
+        }
+        Bootstrap::FromSettings { email } => {
+            println!("Created the admin {email} from AGENTDESK_ADMIN_EMAIL.")
+        }
+        Bootstrap::NotNeeded => {}
     }
 }

@@ -24,6 +24,55 @@ impl std::fmt::Debug for Secret {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/agentdesk.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_SECRET_KEY_FILE: &str = "data/secret.key";
+
+/// An address or a CIDR range (`10.0.0.0/8`, `::1`), for trusted proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    net: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Option<IpRange> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
+            None => (s, None),
+        };
+        let net: std::net::IpAddr = addr.parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpRange { net, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let (a, b, bits) = match (self.net, ip) {
+            (V4(n), V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32),
+            (V6(n), V6(i)) => (u128::from(n), u128::from(i), 128),
+            (V6(n), V4(i)) => match n.to_ipv4_mapped() {
+                Some(n4) => {
+                    return IpRange {
+                        net: V4(n4),
+                        prefix: self.prefix.saturating_sub(96),
+                    }
+                    .contains(V4(i));
+                }
+                None => return false,
+            },
+            (V4(_), V6(i)) => match i.to_ipv4_mapped() {
+                Some(i4) => return self.contains(V4(i4)),
+                None => return false,
+            },
+        };
+        let shift = bits - self.prefix as u32;
+        if shift >= 128 {
+            return true;
+        }
+        (a >> shift) == (b >> shift)
+    }
+}
 
 /// Every setting, with its environment variable, default and meaning; `--help` prints this table.
 pub const SETTINGS_HELP: &str = "\
@@ -34,7 +83,10 @@ Settings (environment variables; a .env file in the working directory is read wh
   AGENTDESK_ADMIN_EMAIL            e-mail of the admin created on a database without users
   AGENTDESK_ADMIN_PASSWORD         its password (then nothing is printed and no change is forced)
   AGENTDESK_SECRET_KEY             key for cookies and stored credentials (>= 32 chars); when unset
-                                   one is generated once and kept in the database
+                                   one is generated once into AGENTDESK_SECRET_KEY_FILE
+  AGENTDESK_SECRET_KEY_FILE        where the generated key is kept, mode 0600 [default: data/secret.key]
+  AGENTDESK_TRUSTED_PROXIES        comma-separated addresses or CIDR ranges of reverse proxies whose
+                                   X-Forwarded-For names the client (for sign-in throttling) [default: none]
   AGENTDESK_COOKIE_SECURE          true|false: Secure session cookie [default: false on loopback, else true]
   AGENTDESK_SESSION_IDLE_MINUTES   a session ends after this long without a request [default: 30]
   AGENTDESK_SESSION_MAX_HOURS      and at the latest this long after sign-in [default: 12]
@@ -52,6 +104,8 @@ pub struct Settings {
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
     pub secret_key: Option<Secret>,
+    pub secret_key_file: String,
+    pub trusted_proxies: Vec<IpRange>,
     pub cookie_secure: Option<bool>,
     pub session_idle: Duration,
     pub session_max: Duration,
@@ -70,6 +124,8 @@ impl Default for Settings {
             admin_email: None,
             admin_password: None,
             secret_key: None,
+            secret_key_file: DEFAULT_SECRET_KEY_FILE.into(),
+            trusted_proxies: vec![],
             cookie_secure: None,
             session_idle: Duration::from_secs(30 * 60),
             session_max: Duration::from_secs(12 * 3600),
@@ -138,6 +194,18 @@ impl Settings {
         {
             anyhow::bail!("AGENTDESK_SECRET_KEY must be at least 32 characters");
         }
+        let mut trusted_proxies = vec![];
+        for item in get("AGENTDESK_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+        {
+            trusted_proxies.push(IpRange::parse(item).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "AGENTDESK_TRUSTED_PROXIES: {item:?} is not an address or CIDR range like 10.0.0.0/8"
+                )
+            })?);
+        }
         let idle = number("AGENTDESK_SESSION_IDLE_MINUTES", 30)?;
         let max = number("AGENTDESK_SESSION_MAX_HOURS", 12)?;
         if idle == 0 || max == 0 {
@@ -153,6 +221,8 @@ impl Settings {
             admin_email,
             admin_password,
             secret_key,
+            secret_key_file: get("AGENTDESK_SECRET_KEY_FILE").unwrap_or(d.secret_key_file),
+            trusted_proxies,
             cookie_secure: flag("AGENTDESK_COOKIE_SECURE")?,
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
@@ -210,6 +280,7 @@ mod tests {
                 .contains("both")
         );
         assert!(with(&[("AGENTDESK_SCHEDULER", "maybe")]).is_err());
+        assert!(with(&[("AGENTDESK_TRUSTED_PROXIES", "10.0.0.0/99")]).is_err());
         assert!(
             with(&[("AGENTDESK_BIND", "0.0.0.0:80")])
                 .unwrap()
@@ -222,6 +293,26 @@ mod tests {
             ])
             .unwrap()
             .cookie_secure()
+        );
+    }
+
+    #[test]
+    fn trusted_proxy_ranges_match_their_addresses() {
+        let s = with(&[("AGENTDESK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1")]).unwrap();
+        let trusted = |ip: &str| {
+            s.trusted_proxies
+                .iter()
+                .any(|r| r.contains(ip.parse().unwrap()))
+        };
+        assert!(trusted("10.20.30.40"));
+        assert!(trusted("192.168.1.7"));
+        assert!(!trusted("192.168.1.8"));
+        assert!(trusted("::1"));
+        assert!(!trusted("11.0.0.1"));
+        assert!(
+            IpRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
         );
     }
 }

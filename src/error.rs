@@ -76,12 +76,27 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::error!(error = %e, "database unreachable");
-                AppError::Unavailable(
-                    "The database is not reachable right now. Please try again in a moment.".into(),
-                )
+                AppError::unavailable_db(&e)
+            }
+            // Connection exceptions (08…) and the server shutting down or starting (57P0…).
+            sqlx::Error::Database(ref d)
+                if d.code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")) =>
+            {
+                AppError::unavailable_db(&e)
             }
             other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl AppError {
+    fn unavailable_db(e: &sqlx::Error) -> AppError {
+        {
+            tracing::error!(error = %e, "database unreachable");
+            AppError::Unavailable(
+                "The database is not reachable right now. Please try again in a moment.".into(),
+            )
         }
     }
 }

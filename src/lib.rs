@@ -10,5 +10,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod keys;
 pub mod passwords;
 pub mod web;

@@ -20,15 +20,35 @@ fn verify_blocking(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// At most this many argon2id computations run at once (each takes 19 MiB and a core for a while):
+/// a burst of sign-ins queues instead of growing memory, and the cores stay free for other requests.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// Runs one password computation on a blocking thread once a slot is free.
+async fn with_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work).await
+}
+
 /// Hashes with argon2id (default parameters) on a blocking thread.
 pub async fn hash(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    with_slot(move || hash_blocking(&password)).await?
 }
 
 /// Checks a password. With no stored hash (unknown e-mail) a dummy hash is checked instead, so the
 /// answer takes as long as for a wrong password and does not tell which e-mails exist.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    with_slot(move || {
         let found = stored.is_some();
         let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
         verify_blocking(&password, &hash) && found

@@ -16,3 +16,11 @@ pub async fn get_or_insert(c: Conn<'_>, key: &str, value: &str) -> sqlx::Result<
         sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1").bind(key).fetch_one(&mut *e).await
     })
 }
+
+pub async fn delete(c: Conn<'_>, key: &str) -> sqlx::Result<()> {
+    crate::execute!(
+        c,
+        sqlx::query("DELETE FROM app_settings WHERE key = $1").bind(key)
+    )?;
+    Ok(())
+}

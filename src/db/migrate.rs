@@ -32,6 +32,7 @@ macro_rules! migration {
 pub static MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_agent_types"),
+    migration!(3, "0003_hardening"),
 ];
 
 impl Migration {

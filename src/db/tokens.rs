@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Conn;
+use super::users::{User, UserRow};
 use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -33,12 +34,26 @@ pub async fn insert(
 }
 
 /// The live token with this hash: (token id, user id).
-pub async fn find_live(
+/// A live token's id, when it was last used and its user, in one statement.
+pub async fn find_live_with_user(
     c: Conn<'_>,
     token_hash: &str,
-) -> sqlx::Result<Option<(i64, i64, Option<DateTime<Utc>>)>> {
-    on_conn!(c, e => sqlx::query_as("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(token_hash).fetch_optional(e).await)
+) -> sqlx::Result<Option<(i64, Option<DateTime<Utc>>, User)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        token_id: i64,
+        last_used_at: Option<DateTime<Utc>>,
+        #[sqlx(flatten)]
+        user: UserRow,
+    }
+    let row: Option<Row> = on_conn!(c, e => sqlx::query_as(
+        "SELECT t.id AS token_id, t.last_used_at, u.id, u.email, u.role, u.customer_id, u.disabled, \
+                u.must_change_password, u.created_at, u.updated_at \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL")
+        .bind(token_hash).fetch_optional(e).await)?;
+    row.map(|r| Ok((r.token_id, r.last_used_at, User::try_from(r.user)?)))
+        .transpose()
 }
 
 pub async fn mark_used(c: Conn<'_>, id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {

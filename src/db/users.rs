@@ -1,4 +1,5 @@
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::Conn;
@@ -9,7 +10,6 @@ use crate::on_conn;
 pub struct UserRow {
     pub id: i64,
     pub email: String,
-    pub password_hash: String,
     pub role: String,
     pub customer_id: Option<String>,
     pub disabled: bool,
@@ -18,12 +18,13 @@ pub struct UserRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A user as the rest of the app sees it.
-#[derive(Debug, Clone)]
+/// A user as the rest of the app sees it. The password hash is deliberately not part of it: it is
+/// read only where a password is checked (`password_hash`, `by_email_for_login`), so it can never
+/// reach a principal, a session, a template or a log line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     pub id: i64,
     pub email: String,
-    pub password_hash: String,
     pub role: Role,
     pub customer_id: Option<String>,
     pub disabled: bool,
@@ -32,20 +33,24 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
+impl TryFrom<UserRow> for User {
+    type Error = sqlx::Error;
+    fn try_from(r: UserRow) -> sqlx::Result<Self> {
+        // The CHECK constraint keeps unknown roles out; one that slips in anyway is an error, never
+        // a silent downgrade or upgrade.
+        let role = Role::parse(&r.role).ok_or_else(|| {
+            sqlx::Error::Decode(format!("user {} has an unknown role {:?}", r.id, r.role).into())
+        })?;
+        Ok(User {
             id: r.id,
             email: r.email,
-            password_hash: r.password_hash,
-            // The CHECK constraint keeps unknown roles out; read-only is the safe fallback.
-            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+            role,
             customer_id: r.customer_id,
             disabled: r.disabled,
             must_change_password: r.must_change_password,
             created_at: r.created_at,
             updated_at: r.updated_at,
-        }
+        })
     }
 }
 
@@ -63,7 +68,8 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, customer_id, disabled, must_change_password, created_at, updated_at";
+pub const COLUMNS: &str =
+    "id, email, role, customer_id, disabled, must_change_password, created_at, updated_at";
 
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -77,25 +83,53 @@ pub async fn insert(c: Conn<'_>, u: &NewUser<'_>, now: DateTime<Utc>) -> sqlx::R
     let row: UserRow = on_conn!(c, e => sqlx::query_as(
         "INSERT INTO users (email, password_hash, role, customer_id, disabled, must_change_password, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) \
-         RETURNING id, email, password_hash, role, customer_id, disabled, must_change_password, created_at, updated_at")
+         RETURNING id, email, role, customer_id, disabled, must_change_password, created_at, updated_at")
         .bind(u.email).bind(u.password_hash).bind(u.role.as_str()).bind(u.customer_id)
         .bind(u.must_change_password).bind(now)
         .fetch_one(e).await)?;
-    Ok(row.into())
+    row.try_into()
 }
 
 pub async fn by_id(c: Conn<'_>, id: i64) -> sqlx::Result<Option<User>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
     let row: Option<UserRow> =
         on_conn!(c, e => sqlx::query_as(sql).bind(id).fetch_optional(e).await)?;
-    Ok(row.map(User::from))
+    row.map(User::try_from).transpose()
 }
 
 pub async fn by_email(c: Conn<'_>, email: &str) -> sqlx::Result<Option<User>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE email = $1"));
     let row: Option<UserRow> =
         on_conn!(c, e => sqlx::query_as(sql).bind(email).fetch_optional(e).await)?;
-    Ok(row.map(User::from))
+    row.map(User::try_from).transpose()
+}
+
+/// The stored password hash of a user, for checking a password they typed.
+pub async fn password_hash(c: Conn<'_>, id: i64) -> sqlx::Result<Option<String>> {
+    on_conn!(c, e => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id).fetch_optional(e).await)
+}
+
+/// A user and their password hash, for signing in.
+pub async fn by_email_for_login(c: Conn<'_>, email: &str) -> sqlx::Result<Option<(User, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct WithHash {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, password_hash FROM users WHERE email = $1"
+    ));
+    let row: Option<WithHash> =
+        on_conn!(c, e => sqlx::query_as(sql).bind(email).fetch_optional(e).await)?;
+    row.map(|r| Ok((User::try_from(r.user)?, r.password_hash)))
+        .transpose()
+}
+
+/// Admins, enabled or not.
+pub async fn count_admins(c: Conn<'_>) -> sqlx::Result<i64> {
+    on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'").fetch_one(e).await)
 }
 
 pub async fn count(c: Conn<'_>) -> sqlx::Result<i64> {

@@ -62,13 +62,7 @@ fn property_changes(a: &Value, b: &Value, skip: &[&str]) -> Vec<PropertyChange> 
 }
 
 fn diff_fields(area: &str, prefix: &str, a: &[Field], b: &[Field], out: &mut Vec<DiffEntry>) {
-    let key = |f: &Field| {
-        if prefix.is_empty() {
-            f.key.clone()
-        } else {
-            format!("{prefix}.{}", f.key)
-        }
-    };
+    let key = |f: &Field| super::paths::join(prefix, &f.key);
     for fb in b {
         match a.iter().find(|fa| fa.key == fb.key) {
             None => {

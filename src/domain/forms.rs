@@ -48,14 +48,7 @@ pub struct Widget {
     pub depth: usize,
 }
 
-/// `config` + `risk_limits.max_units_per_order` → `config.risk_limits.max_units_per_order`.
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
-}
+use super::paths::join;
 
 /// An element id for a form name (`config.risk_limits` → `f-config-risk_limits`).
 pub fn dom_id(name: &str) -> String {

@@ -6,6 +6,7 @@ pub mod definition_diff;
 pub mod diff;
 pub mod forms;
 pub mod ids;
+pub mod paths;
 #[cfg(test)]
 mod property_tests;
 pub mod roles;

@@ -503,11 +503,7 @@ pub fn missing_required(schema: &Schema, value: &Value) -> Vec<Violation> {
 
 fn missing_in(fields: &[Field], value: &Value, prefix: &str, out: &mut Vec<Violation>) {
     for f in fields {
-        let path = if prefix.is_empty() {
-            f.key.clone()
-        } else {
-            format!("{prefix}.{}", f.key)
-        };
+        let path = super::paths::join(prefix, &f.key);
         let v = value.get(&f.key);
         if f.required && !is_present(v) {
             out.push(Violation::new(

@@ -17,9 +17,12 @@ use crate::db::tokens::{self, ApiToken};
 use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/account/tokens", web::get().to(tokens_page))
-        .route("/account/tokens", web::post().to(create_token))
-        .route("/account/tokens/{id}/revoke", web::post().to(revoke_token));
+    cfg.service(
+        web::resource("/account/tokens")
+            .get(tokens_page)
+            .post(create_token),
+    )
+    .service(web::resource("/account/tokens/{id}/revoke").post(revoke_token));
 }
 
 /// A token as the lists show it.

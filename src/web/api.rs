@@ -14,19 +14,14 @@ use crate::error::AppError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
-            .route("/me", web::get().to(me))
-            .route("/agent-types", web::get().to(list_types))
-            .route("/agent-types", web::post().to(create_version))
-            .route("/agent-types/{type_id}", web::get().to(get_type))
-            .route("/agent-types/{type_id}/versions/{version}", web::get().to(get_version))
-            .route("/agent-types/{type_id}/versions/{version}", web::put().to(update_version))
-            .route("/agent-types/{type_id}/versions/{version}/publish", web::post().to(publish))
-            .route("/agent-types/{type_id}/versions/{version}/retire", web::post().to(retire))
-            .route("/agent-types/{type_id}/versions/{version}/config.schema.json", web::get().to(config_schema))
-            .route(
-                "/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json",
-                web::get().to(settings_schema),
-            )
+            .service(web::resource("/me").get(me))
+            .service(web::resource("/agent-types").get(list_types).post(create_version))
+            .service(web::resource("/agent-types/{type_id}").get(get_type))
+            .service(web::resource("/agent-types/{type_id}/versions/{version}").get(get_version).put(update_version))
+            .service(web::resource("/agent-types/{type_id}/versions/{version}/publish").post(publish))
+            .service(web::resource("/agent-types/{type_id}/versions/{version}/retire").post(retire))
+            .service(web::resource("/agent-types/{type_id}/versions/{version}/config.schema.json").get(config_schema))
+            .service(web::resource("/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json").get(settings_schema))
             .default_service(web::to(super::not_found)),
     );
 }

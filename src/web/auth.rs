@@ -12,10 +12,10 @@ use futures_util::future::LocalBoxFuture;
 
 use super::AppState;
 use super::middleware::CorrelationId;
-use super::session_store::USER_ID_KEY;
+use super::session_store::{PRINCIPAL_KEY, USER_ID_KEY};
 use crate::db::audit::AuditContext;
+use crate::db::tokens;
 use crate::db::users::User;
-use crate::db::{tokens, users};
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::passwords;
@@ -33,62 +33,71 @@ pub struct Principal {
     pub via: AuthVia,
 }
 
+/// The token of an `Authorization: Bearer …` header, if the request has one.
+pub fn bearer_token(headers: &header::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+        .map(|v| v[7..].trim())
+}
+
 /// The request's principal, looked up once per request and cached in its extensions.
 /// `Ok(None)`: nobody is signed in. A bearer header that is not a live token is an error (401), never
 /// a silent fall-back to the cookie.
+///
+/// A session's user comes with the session (one statement, see `session_store`); a token's user
+/// with the token (one statement, plus at most one a minute to record its use).
 pub async fn principal_of(req: &HttpRequest) -> Result<Option<Principal>, AppError> {
     if let Some(p) = req.extensions().get::<Option<Principal>>() {
         return Ok(p.clone());
     }
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| anyhow::anyhow!("no app state"))?
-        .clone();
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
-        .map(|v| v[7..].trim().to_string());
-    let found = if let Some(token) = bearer {
-        let hash = passwords::token_hash(&token);
+    let found = if let Some(token) = bearer_token(req.headers()) {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| anyhow::anyhow!("no app state"))?
+            .clone();
+        let hash = passwords::token_hash(token);
         let mut c = state.db.acquire().await?;
-        let Some((token_id, user_id, last_used)) = tokens::find_live(c.conn(), &hash).await? else {
+        let Some((token_id, last_used, user)) =
+            tokens::find_live_with_user(c.conn(), &hash).await?
+        else {
             return Err(AppError::Unauthenticated);
         };
+        if user.disabled {
+            return Err(AppError::Unauthenticated);
+        }
         let now = state.clock.now();
         // Record use at most once a minute per token: cheap, and precise enough for "last used".
         if last_used.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
             tokens::mark_used(c.conn(), token_id, now).await?;
         }
-        match users::by_id(c.conn(), user_id).await? {
-            Some(u) if !u.disabled => Some(Principal {
-                user: u,
-                via: AuthVia::Token,
-            }),
-            _ => return Err(AppError::Unauthenticated),
-        }
+        Some(Principal {
+            user,
+            via: AuthVia::Token,
+        })
     } else {
-        let session = req.get_session();
-        match session.get::<i64>(USER_ID_KEY).ok().flatten() {
-            None => None,
-            Some(uid) => {
-                let mut c = state.db.acquire().await?;
-                match users::by_id(c.conn(), uid).await? {
-                    Some(u) if !u.disabled => Some(Principal {
-                        user: u,
-                        via: AuthVia::Session,
-                    }),
-                    _ => {
-                        session.purge();
-                        None
-                    }
-                }
-            }
-        }
+        session_principal(req)
     };
     req.extensions_mut().insert(found.clone());
     Ok(found)
+}
+
+/// The signed-in user of the session, as the session store loaded it; a session whose user was
+/// removed or disabled is ended.
+pub(crate) fn session_principal(req: &HttpRequest) -> Option<Principal> {
+    let session = req.get_session();
+    let uid = session.get::<i64>(USER_ID_KEY).ok().flatten()?;
+    match session.get::<User>(PRINCIPAL_KEY).ok().flatten() {
+        Some(u) if u.id == uid && !u.disabled => Some(Principal {
+            user: u,
+            via: AuthVia::Session,
+        }),
+        _ => {
+            session.purge();
+            None
+        }
+    }
 }
 
 /// Paths a user who must change the password may still use.
@@ -202,9 +211,34 @@ pub fn correlation_id(req: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-/// The client address used for throttling (the TCP peer; proxies are not trusted).
+/// The client address used for throttling: the TCP peer, or, when the peer is one of
+/// `AGENTDESK_TRUSTED_PROXIES`, the nearest address in `X-Forwarded-For` that is not itself a trusted
+/// proxy (addresses further left were written by the client and prove nothing).
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let trusted: &[crate::config::IpRange] = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.trusted_proxies.as_slice())
+        .unwrap_or(&[]);
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|r| r.contains(ip));
+    if !is_trusted(peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(**ip))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer)
+        .to_string()
 }

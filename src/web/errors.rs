@@ -131,6 +131,8 @@ pub struct RequestInfo {
     is_htmx: bool,
     referer: Option<String>,
     correlation_id: String,
+    /// What the page header shows: the signed-in user when known, else a signed-out header.
+    page: super::pages::PageCtx,
 }
 
 impl RequestInfo {
@@ -154,6 +156,7 @@ impl RequestInfo {
                 .get::<CorrelationId>()
                 .map(|c| c.0.clone())
                 .unwrap_or_default(),
+            page: super::pages::PageCtx::bare(),
         }
     }
 }
@@ -220,7 +223,7 @@ pub fn error_response_for(
             .filter(|b| *b != req.path_and_query)
             .unwrap_or_else(|| "/".to_string());
         let page = ErrorPage {
-            ctx: super::pages::PageCtx::bare(),
+            ctx: req.page.clone(),
             status: status.as_u16(),
             title: e.title,
             detail: &e.detail,
@@ -291,7 +294,7 @@ pub async fn render_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let info = RequestInfo::of(req.request());
+    let mut info = RequestInfo::of(req.request());
     let state = req
         .app_data::<actix_web::web::Data<super::AppState>>()
         .cloned();
@@ -306,6 +309,7 @@ pub async fn render_errors(
             if res.response().error().is_none() && !bare_error {
                 return Ok(res.map_into_boxed_body());
             }
+            info.page = super::pages::PageCtx::for_error(res.request());
             let app_err = res
                 .response()
                 .error()
@@ -313,16 +317,20 @@ pub async fn render_errors(
             let outage = database_outage(
                 state.as_ref().map(|s| s.get_ref()),
                 status,
-                app_err.is_some(),
+                app_err.is_some_and(|e| !matches!(e, AppError::Internal(_))),
             )
             .await;
-            let new = error_response_for(
+            let mut new = error_response_for(
                 &info,
                 outage
                     .as_ref()
                     .map_or(status, |_| StatusCode::SERVICE_UNAVAILABLE),
                 outage.as_ref().or(app_err),
             );
+            // A 405 names the methods the address does take.
+            if let Some(allow) = res.headers().get(header::ALLOW) {
+                new.headers_mut().insert(header::ALLOW, allow.clone());
+            }
             let (req, _) = res.into_parts();
             Ok(ServiceResponse::new(req, new).map_into_boxed_body())
         }
@@ -331,7 +339,8 @@ pub async fn render_errors(
             let outage = database_outage(
                 state.as_ref().map(|s| s.get_ref()),
                 status,
-                err.as_error::<AppError>().is_some(),
+                err.as_error::<AppError>()
+                    .is_some_and(|e| !matches!(e, AppError::Internal(_))),
             )
             .await;
             if outage.is_some() {
@@ -365,8 +374,9 @@ pub async fn render_errors(
     }
 }
 
-/// A 500 that did not come from our own code (the session store, say) is usually the database being
-/// away: then the user is told so, with 503, rather than "something went wrong".
+/// A 500 that is not one of our own refusals (an internal error mid-query, the session store failing)
+/// is usually the database going away: then the user is told so, with 503, rather than "something went
+/// wrong".
 async fn database_outage(
     state: Option<&super::AppState>,
     status: StatusCode,

@@ -3,7 +3,6 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
@@ -23,15 +22,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             .unwrap_or(1 << 20);
         let mut payload = payload.take();
         Box::pin(async move {
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = super::body::read_limited(&mut payload, limit).await?;
             serde_html_form::from_bytes::<T>(&body)
                 .map(Form)
                 .map_err(|e| {

@@ -11,9 +11,9 @@ use crate::domain::roles::Role;
 use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(live))
-        .route("/health/ready", web::get().to(ready))
-        .route("/metrics", web::get().to(metrics));
+    cfg.service(web::resource("/health/live").get(live))
+        .service(web::resource("/health/ready").get(ready))
+        .service(web::resource("/metrics").get(metrics));
 }
 
 async fn live() -> HttpResponse {

@@ -9,20 +9,22 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{SignedIn, audit_context, client_ip, principal_of};
+use super::csrf::{CSRF_SESSION_KEY, session_token};
 use super::forms::Form;
-use super::middleware::CSRF_SESSION_KEY;
-use super::pages::{FormErrors, PageCtx, csrf_token, flash, render, safe_local_path, see_other};
+use super::pages::{FormErrors, PageCtx, flash, render, safe_local_path, see_other};
 use super::session_store::USER_ID_KEY;
 use crate::accounts::{self, LoginError};
 use crate::domain::roles::MIN_PASSWORD_LEN;
 use crate::error::{AppError, Violation};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::get().to(login_page))
-        .route("/login", web::post().to(login_submit))
-        .route("/logout", web::post().to(logout))
-        .route("/account/password", web::get().to(password_page))
-        .route("/account/password", web::post().to(password_submit));
+    cfg.service(web::resource("/login").get(login_page).post(login_submit))
+        .service(web::resource("/logout").post(logout))
+        .service(
+            web::resource("/account/password")
+                .get(password_page)
+                .post(password_submit),
+        );
 }
 
 #[derive(Template)]
@@ -128,7 +130,7 @@ async fn login_submit(
                 .insert(USER_ID_KEY, user.id)
                 .map_err(|e| anyhow::anyhow!("session: {e}"))?;
             session.remove(CSRF_SESSION_KEY);
-            csrf_token(&session);
+            session_token(&session);
             let target = if user.must_change_password {
                 "/account/password".to_string()
             } else {
@@ -141,13 +143,11 @@ async fn login_submit(
             };
             Ok(see_other(&target))
         }
-        Err(LoginError::WrongCredentials) => again(
+        // A disabled account looks exactly like a wrong password: the answer must not confirm that
+        // a guessed password is right. The audit trail tells staff which it was.
+        Err(LoginError::WrongCredentials | LoginError::Disabled) => again(
             StatusCode::UNAUTHORIZED,
-            "That e-mail and password do not match an account.".into(),
-        ),
-        Err(LoginError::Disabled) => again(
-            StatusCode::FORBIDDEN,
-            "This account is disabled. Ask an administrator to enable it.".into(),
+            "That e-mail and password do not match an active account.".into(),
         ),
         Err(LoginError::Throttled {
             retry_after_secs,
@@ -266,7 +266,7 @@ async fn password_submit(
                 .insert(USER_ID_KEY, updated.id)
                 .map_err(|e| anyhow::anyhow!("session: {e}"))?;
             session.remove(CSRF_SESSION_KEY);
-            csrf_token(&session);
+            session_token(&session);
             flash(
                 &session,
                 "success",

@@ -5,9 +5,12 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod body;
+pub mod csrf;
 pub mod errors;
 pub mod forms;
 pub mod health;
+pub mod input_guard;
 pub mod login;
 pub mod metrics;
 pub mod middleware;
@@ -32,10 +35,11 @@ pub struct AppState {
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
+    pub keys: crate::keys::Keys,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
+    cfg.service(web::resource("/").get(home))
         .configure(login::routes)
         .configure(account::routes)
         .configure(admin::routes)

@@ -3,13 +3,12 @@
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::auth::principal_of;
-use super::middleware::CSRF_SESSION_KEY;
 use crate::domain::roles::Role;
 use crate::error::AppError;
 
@@ -69,6 +68,35 @@ impl PageCtx {
         }
     }
 
+    /// For error pages: the signed-in user and their token as the request already knew them (the
+    /// session itself is closed by then), so an error never looks like being signed out.
+    pub fn for_error(req: &HttpRequest) -> Self {
+        let ext = req.extensions();
+        let user = ext
+            .get::<Option<super::auth::Principal>>()
+            .and_then(|p| p.as_ref())
+            .filter(|p| p.via == super::auth::AuthVia::Session)
+            .map(|p| NavUser {
+                id: p.user.id,
+                email: p.user.email.clone(),
+                role: p.user.role,
+            });
+        let Some(user) = user else {
+            return PageCtx::bare();
+        };
+        let path = req.path().to_string();
+        PageCtx {
+            nav: nav_for(Some(user.role), &path),
+            user: Some(user),
+            csrf: ext
+                .get::<super::csrf::PageCsrf>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+            flashes: vec![],
+            path,
+        }
+    }
+
     pub fn role_label(&self) -> &'static str {
         self.user.as_ref().map(|u| u.role.label()).unwrap_or("")
     }
@@ -116,16 +144,6 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         .collect()
 }
 
-/// The session's CSRF token, created on first use.
-pub fn csrf_token(session: &Session) -> String {
-    if let Ok(Some(t)) = session.get::<String>(CSRF_SESSION_KEY) {
-        return t;
-    }
-    let t = crate::passwords::random_urlsafe(32);
-    let _ = session.insert(CSRF_SESSION_KEY, &t);
-    t
-}
-
 impl FromRequest for PageCtx {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
@@ -135,11 +153,15 @@ impl FromRequest for PageCtx {
         Box::pin(async move {
             let principal = principal_of(&req).await?;
             let session = req.get_session();
-            let csrf = csrf_token(&session);
-            let flashes: Vec<Flash> = session
-                .remove_as(FLASH_KEY)
-                .and_then(Result::ok)
-                .unwrap_or_default();
+            let csrf = super::csrf::token_for(&req);
+            // Removing marks the session changed (a write): only when there is something to show.
+            let flashes: Vec<Flash> = match session.get::<Vec<Flash>>(FLASH_KEY) {
+                Ok(Some(list)) => {
+                    session.remove(FLASH_KEY);
+                    list
+                }
+                _ => vec![],
+            };
             let user = principal.map(|p| NavUser {
                 id: p.user.id,
                 email: p.user.email,

@@ -11,7 +11,7 @@ use crate::db::customers;
 use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/portal", web::get().to(home));
+    cfg.service(web::resource("/portal").get(home));
 }
 
 #[derive(Template)]

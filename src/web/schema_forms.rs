@@ -13,8 +13,8 @@ use crate::domain::forms;
 use crate::error::{AppError, Violation};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/forms/row", web::get().to(row))
-        .route("/forms/removed", web::get().to(removed));
+    cfg.service(web::resource("/forms/row").get(row))
+        .service(web::resource("/forms/removed").get(removed));
 }
 
 #[derive(Template)]

@@ -1,5 +1,11 @@
 //! Server-side sessions in our own database, so every instance sharing it sees the same sessions and
 //! ending one (logout, disabled user, new password) takes effect everywhere at once.
+//!
+//! Cost per request: one statement loads the session together with its user (the principal), and
+//! nothing is written back unless the state changed or the idle deadline is more than a minute
+//! stale. Visitors who have not signed in have no session row at all (their CSRF token lives in a
+//! signed cookie, see `web::csrf`). Rows are keyed by the SHA-256 of the cookie's key, so a copy of
+//! the database holds nothing that can be replayed as a cookie.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,11 +18,18 @@ use crate::db::{Db, sessions};
 
 /// Session keys in the state map that the store reads.
 pub const USER_ID_KEY: &str = "uid";
+/// The signed-in user as loaded with the session; filled by `load`, never stored.
+pub const PRINCIPAL_KEY: &str = "__principal";
+
+/// Writing the idle deadline again is skipped while it is less than this stale.
+const TOUCH_SLACK_SECONDS: i64 = 60;
 
 #[derive(Clone)]
 pub struct DbSessionStore {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    /// Idle lifetime: the deadline moves this far ahead on use.
+    pub idle: chrono::Duration,
     /// Absolute lifetime from creation (renewed at sign-in).
     pub max_lifetime: chrono::Duration,
 }
@@ -35,30 +48,54 @@ fn new_key() -> String {
     crate::passwords::random_urlsafe(32)
 }
 
+/// What is stored for a cookie's key.
+pub fn key_hash(key: &str) -> String {
+    crate::passwords::token_hash(key)
+}
+
+/// The state as stored: without what `load` added.
+fn stored(mut state: HashMap<String, String>) -> HashMap<String, String> {
+    state.remove(PRINCIPAL_KEY);
+    state
+}
+
 impl SessionStore for DbSessionStore {
     async fn load(
         &self,
         session_key: &SessionKey,
     ) -> Result<Option<HashMap<String, String>>, LoadError> {
         let now = self.clock.now();
+        let hash = key_hash(session_key.as_ref());
         let mut c = self
             .db
             .acquire()
             .await
             .map_err(|e| LoadError::Other(e.into()))?;
-        let Some(row) = sessions::load(c.conn(), session_key.as_ref())
+        let Some(row) = sessions::load(c.conn(), &hash)
             .await
             .map_err(|e| LoadError::Other(e.into()))?
         else {
             return Ok(None);
         };
         if row.expires_at <= now || row.created_at + self.max_lifetime <= now {
-            sessions::delete(c.conn(), session_key.as_ref())
+            sessions::delete(c.conn(), &hash)
                 .await
                 .map_err(|e| LoadError::Other(e.into()))?;
             return Ok(None);
         }
-        Ok(Some(row.state.0))
+        let deadline = now + self.idle;
+        if row.expires_at < deadline - chrono::Duration::seconds(TOUCH_SLACK_SECONDS) {
+            sessions::touch(c.conn(), &hash, deadline)
+                .await
+                .map_err(|e| LoadError::Other(e.into()))?;
+        }
+        let user = row.user().map_err(|e| LoadError::Other(e.into()))?;
+        let mut state = stored(row.state.0);
+        if let Some(user) = user {
+            let json = serde_json::to_string(&user).map_err(|e| LoadError::Other(e.into()))?;
+            state.insert(PRINCIPAL_KEY.into(), json);
+        }
+        Ok(Some(state))
     }
 
     async fn save(
@@ -66,6 +103,7 @@ impl SessionStore for DbSessionStore {
         state: HashMap<String, String>,
         ttl_: &CookieDuration,
     ) -> Result<SessionKey, SaveError> {
+        let state = stored(state);
         let now = self.clock.now();
         let key = new_key();
         let mut c = self
@@ -75,7 +113,7 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| SaveError::Other(e.into()))?;
         sessions::insert(
             c.conn(),
-            &key,
+            &key_hash(&key),
             user_id(&state),
             &state,
             now,
@@ -92,6 +130,7 @@ impl SessionStore for DbSessionStore {
         state: HashMap<String, String>,
         ttl_: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
+        let state = stored(state);
         let now = self.clock.now();
         let mut c = self
             .db
@@ -100,7 +139,7 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| UpdateError::Other(e.into()))?;
         let live = sessions::update(
             c.conn(),
-            session_key.as_ref(),
+            &key_hash(session_key.as_ref()),
             user_id(&state),
             &state,
             now + ttl(ttl_),
@@ -121,6 +160,7 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())))
     }
 
+    /// Not called: the middleware extends only on state changes, and `load` moves a stale deadline.
     async fn update_ttl(
         &self,
         session_key: &SessionKey,
@@ -128,19 +168,13 @@ impl SessionStore for DbSessionStore {
     ) -> Result<(), anyhow::Error> {
         let now = self.clock.now();
         let mut c = self.db.acquire().await?;
-        sessions::touch(
-            c.conn(),
-            session_key.as_ref(),
-            now + ttl(ttl_),
-            chrono::Duration::seconds(60),
-        )
-        .await?;
+        sessions::touch(c.conn(), &key_hash(session_key.as_ref()), now + ttl(ttl_)).await?;
         Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
         let mut c = self.db.acquire().await?;
-        sessions::delete(c.conn(), session_key.as_ref()).await?;
+        sessions::delete(c.conn(), &key_hash(session_key.as_ref())).await?;
         Ok(())
     }
 }

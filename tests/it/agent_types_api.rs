@@ -20,14 +20,7 @@ async fn token_for(app: &TestApp, role: &str) -> String {
     } else {
         app.user_with_role(role).await.0
     };
-    let body = c
-        .post_form("/account/tokens", &[("name", "api")])
-        .await
-        .text()
-        .await
-        .unwrap();
-    let start = body.find("id=\"new-token-value\">").unwrap() + "id=\"new-token-value\">".len();
-    body[start..start + body[start..].find('<').unwrap()].to_string()
+    c.api_token().await
 }
 
 struct Api<'a> {

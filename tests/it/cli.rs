@@ -78,9 +78,11 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     assert!(
         out(&agentdesk(url, &["migrate", "status"], None)).contains("applied  0001_foundation")
     );
-    let down = agentdesk(url, &["migrate", "down", "--steps", "2"], None);
+    let down = agentdesk(url, &["migrate", "down", "--steps", "3"], None);
     assert!(
-        out(&down).contains("reverted 0002_agent_types\nreverted 0001_foundation"),
+        out(&down).contains(
+            "reverted 0003_hardening\nreverted 0002_agent_types\nreverted 0001_foundation"
+        ),
         "{}",
         out(&down)
     );
@@ -139,7 +141,7 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     );
     assert!(!bad.status.success());
     assert!(
-        out(&bad).contains("Choose the customer this user belongs to"),
+        out(&bad).contains("give --customer CUS-") && out(&bad).contains("Users → New user"),
         "{}",
         out(&bad)
     );
@@ -188,6 +190,12 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
 
     let seeded = agentdesk(url, &["seed", "--demo"], None);
     assert!(seeded.status.success(), "{}", out(&seeded));
+    // Users existed but no admin: seeding creates one, so nobody is locked out of /admin/users.
+    assert!(
+        out(&seeded).contains("First start: created the admin account"),
+        "{}",
+        out(&seeded)
+    );
     for login in [
         "operator@demo.example",
         "viewer@demo.example",
@@ -202,6 +210,7 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     );
     let again = agentdesk(url, &["seed", "--demo"], None);
     assert!(out(&again).contains("Built-in agent types: present already."));
+    assert!(!out(&again).contains("created the admin"), "only once");
     assert!(out(&again).contains("(existed already)"));
 
     let jobs = agentdesk(
@@ -229,17 +238,15 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     let mut c = db.acquire().await.unwrap();
     assert_eq!(
         agentdesk::db::users::count(c.conn()).await.unwrap(),
-        5,
-        "2 created + 3 demo, none twice"
+        6,
+        "2 created + 3 demo + the first admin, none twice"
     );
-    let ops = agentdesk::db::users::by_email(c.conn(), "ops@example.com")
+    let (_, hash) = agentdesk::db::users::by_email_for_login(c.conn(), "ops@example.com")
         .await
         .unwrap()
         .unwrap();
     drop(c);
-    assert!(
-        agentdesk::passwords::verify("a-password-from-stdin".into(), Some(ops.password_hash)).await
-    );
+    assert!(agentdesk::passwords::verify("a-password-from-stdin".into(), Some(hash)).await);
     db.close().await;
 }
 

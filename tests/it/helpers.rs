@@ -189,6 +189,8 @@ pub struct Options {
     /// Create the admin from settings (true) or let the app generate a one-time password (false).
     pub configured_admin: bool,
     pub body_limit: Option<usize>,
+    /// Any other setting a test needs.
+    pub configure: Option<fn(&mut Settings)>,
 }
 
 impl Default for Options {
@@ -196,6 +198,7 @@ impl Default for Options {
         Options {
             configured_admin: true,
             body_limit: None,
+            configure: None,
         }
     }
 }
@@ -223,6 +226,9 @@ pub async fn spawn_app_with(engine: Engine, opts: Options) -> Option<TestApp> {
     }
     if let Some(limit) = opts.body_limit {
         settings.body_limit = limit;
+    }
+    if let Some(configure) = opts.configure {
+        configure(&mut settings);
     }
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let app = Application::build(settings, clock.clone() as Arc<dyn Clock>)
@@ -314,6 +320,14 @@ impl TestApp {
 
     /// Scalar query against the app's database, written once for both engines.
     pub async fn count(&self, sql: &'static str) -> i64 {
+        match &self.db {
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        }
+    }
+
+    /// A text scalar from the app's database.
+    pub async fn text(&self, sql: &'static str) -> String {
         match &self.db {
             Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
             Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
@@ -419,6 +433,16 @@ impl Client {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Creates an API token through the tokens page (as this client's user) and returns it.
+    pub async fn api_token(&self) -> String {
+        let res = self.post_form("/account/tokens", &[("name", "api")]).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body = res.text().await.unwrap();
+        let marker = "id=\"new-token-value\">";
+        let start = body.find(marker).expect("the new token is shown once") + marker.len();
+        body[start..start + body[start..].find('<').unwrap()].to_string()
     }
 
     /// The Cookie header this client would send (to replay it later from elsewhere).

@@ -53,8 +53,8 @@ async fn wrong_password_and_unknown_email_are_refused_alike(engine: Engine) {
         .await;
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     let unknown_body = unknown.text().await.unwrap();
-    assert!(wrong_body.contains("do not match an account"));
-    assert!(unknown_body.contains("do not match an account"));
+    assert!(wrong_body.contains("do not match an active account"));
+    assert!(unknown_body.contains("do not match an active account"));
     // The e-mail typed is kept, the password is not.
     assert!(wrong_body.contains(&format!("value=\"{ADMIN_EMAIL}\"")));
     assert!(!wrong_body.contains("not-the-password-at-all"));

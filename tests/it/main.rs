@@ -10,6 +10,7 @@ mod audit;
 mod browser;
 mod browser_catalog;
 mod cli;
+mod hardening;
 mod login;
 mod migrations;
 mod platform;

@@ -47,12 +47,26 @@ async fn every_response_carries_security_headers(engine: Engine) {
             "{path}"
         );
     }
-    // The session cookie is HttpOnly and SameSite=Lax.
-    let res = c.get("/login").await;
+    // The visitor's CSRF cookie and the session cookie are HttpOnly and SameSite=Lax.
+    let res = app.client().get("/login").await;
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        cookie.starts_with("agentdesk_csrf=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
         "{cookie}"
+    );
+    let signing_in = app.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let session_cookie = signing_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("agentdesk_session="))
+        .expect("a session cookie at sign-in");
+    assert!(
+        session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"),
+        "{session_cookie}"
     );
     // No inline script anywhere in a page.
     let body = res.text().await.unwrap();
@@ -126,6 +140,7 @@ async fn readiness_follows_the_database(engine: Engine) {
         return;
     };
     let c = app.client();
+    let signed_in = app.admin().await;
     let res = c.get("/health/ready").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["database"], "ok");
@@ -164,7 +179,7 @@ async fn readiness_follows_the_database(engine: Engine) {
                 "alive while not ready"
             );
             // Pages say what is wrong, with 503, instead of a generic failure.
-            let (status, body) = c.page("/login").await;
+            let (status, body) = signed_in.page("/admin").await;
             assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
             assert!(
                 body.contains("Temporarily unavailable")

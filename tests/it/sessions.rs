@@ -178,15 +178,20 @@ async fn disabling_a_user_ends_their_sessions_at_once(engine: Engine) {
     let (_, page) = admin.page(&format!("/admin/users/{id}")).await;
     assert!(page.contains("is disabled and was signed out"), "{page}");
     assert!(location(&get_with_cookie(&app.base, "/admin", &cookie).await).starts_with("/login"));
-    // And cannot sign in again, with a clear reason.
-    let res = app.client().login(&email, PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("This account is disabled")
-    );
+    // And cannot sign in again; the right password is answered exactly like a wrong one, so the
+    // answer does not confirm a guessed password.
+    let right = app.client().login(&email, PASSWORD).await;
+    assert_eq!(right.status(), StatusCode::UNAUTHORIZED);
+    let right = right.text().await.unwrap();
+    let wrong = app.client().login(&email, "a-wrong-password-here").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let wrong = wrong.text().await.unwrap();
+    let message = |page: &str| {
+        let start = page.find("do not match").expect("the refusal is shown");
+        page[start - 40..start + 60].to_string()
+    };
+    assert_eq!(message(&right), message(&wrong));
+    assert!(!right.contains("disabled"), "{right}");
     // Enabled again, they can.
     admin
         .post_form(&format!("/admin/users/{id}/enable"), &[])
@@ -265,10 +270,26 @@ async fn session_key_changes_at_sign_in(engine: Engine) {
     };
     let c = app.client();
     let _ = c.page("/login").await;
+    // Before signing in there is no session at all, so there is none to fix.
+    assert!(!c.cookie_header().contains("agentdesk_session="));
+    c.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let before = c.cookie_header();
     assert!(before.contains("agentdesk_session="));
-    c.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    // The pre-sign-in session key is dead: replaying it signs nobody in (no fixation).
+    // Signing in again on the same browser starts a new session; the old key is dead.
+    let token = c.csrf().await;
+    let res = c
+        .post_raw(
+            "/login",
+            &[
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("_csrf", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_ne!(c.cookie_header(), before);
+    assert_eq!(c.page("/admin").await.0, StatusCode::OK);
     assert!(location(&get_with_cookie(&app.base, "/admin", &before).await).starts_with("/login"));
 }
 

@@ -25,13 +25,10 @@ use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other};
 use crate::web::schema_forms::ErrorsOob;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/admin/agent-types/{type_id}/versions/{version}/edit",
-        web::get().to(edit_page),
-    )
-    .route(
-        "/admin/agent-types/{type_id}/versions/{version}/edit",
-        web::post().to(edit_submit),
+    cfg.service(
+        web::resource("/admin/agent-types/{type_id}/versions/{version}/edit")
+            .get(edit_page)
+            .post(edit_submit),
     );
 }
 

@@ -22,33 +22,24 @@ use crate::web::schema_forms::live_errors;
 use crate::web::view::Ts;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/agent-types", web::get().to(list))
-        .route("/admin/agent-types", web::post().to(create))
-        .route("/admin/agent-types/new", web::get().to(new_form))
-        .route("/admin/agent-types/{type_id}", web::get().to(type_page))
-        .route(
-            "/admin/agent-types/{type_id}/compare",
-            web::get().to(compare),
+    cfg.service(web::resource("/admin/agent-types").get(list).post(create))
+        .service(web::resource("/admin/agent-types/new").get(new_form))
+        .service(web::resource("/admin/agent-types/{type_id}").get(type_page))
+        .service(web::resource("/admin/agent-types/{type_id}/compare").get(compare))
+        .service(web::resource("/admin/agent-types/{type_id}/versions/{version}").get(version_page))
+        .service(
+            web::resource("/admin/agent-types/{type_id}/versions/{version}/preview")
+                .post(preview_submit),
         )
-        .route(
-            "/admin/agent-types/{type_id}/versions/{version}",
-            web::get().to(version_page),
+        .service(
+            web::resource("/admin/agent-types/{type_id}/versions/{version}/preview/validate")
+                .post(preview_validate),
         )
-        .route(
-            "/admin/agent-types/{type_id}/versions/{version}/preview",
-            web::post().to(preview_submit),
+        .service(
+            web::resource("/admin/agent-types/{type_id}/versions/{version}/publish").post(publish),
         )
-        .route(
-            "/admin/agent-types/{type_id}/versions/{version}/preview/validate",
-            web::post().to(preview_validate),
-        )
-        .route(
-            "/admin/agent-types/{type_id}/versions/{version}/publish",
-            web::post().to(publish),
-        )
-        .route(
-            "/admin/agent-types/{type_id}/versions/{version}/retire",
-            web::post().to(retire),
+        .service(
+            web::resource("/admin/agent-types/{type_id}/versions/{version}/retire").post(retire),
         )
         .configure(super::agent_type_editor::routes);
 }

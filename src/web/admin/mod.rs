@@ -16,7 +16,7 @@ use crate::db::{audit, users as user_db};
 use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(dashboard))
+    cfg.service(web::resource("/admin").get(dashboard))
         .configure(users::routes)
         .configure(agent_types::routes);
 }

@@ -18,15 +18,14 @@ use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other, wants_fra
 use crate::web::view::{AuditRow, Ts};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/users", web::get().to(list))
-        .route("/admin/users", web::post().to(create))
-        .route("/admin/users/new", web::get().to(new_form))
-        .route("/admin/users/{id}", web::get().to(detail))
-        .route("/admin/users/{id}/role", web::post().to(change_role))
-        .route("/admin/users/{id}/disable", web::post().to(disable))
-        .route("/admin/users/{id}/enable", web::post().to(enable))
-        .route("/admin/users/{id}/password", web::post().to(set_password))
-        .route("/admin/tokens/{id}/revoke", web::post().to(revoke_token));
+    cfg.service(web::resource("/admin/users").get(list).post(create))
+        .service(web::resource("/admin/users/new").get(new_form))
+        .service(web::resource("/admin/users/{id}").get(detail))
+        .service(web::resource("/admin/users/{id}/role").post(change_role))
+        .service(web::resource("/admin/users/{id}/disable").post(disable))
+        .service(web::resource("/admin/users/{id}/enable").post(enable))
+        .service(web::resource("/admin/users/{id}/password").post(set_password))
+        .service(web::resource("/admin/tokens/{id}/revoke").post(revoke_token));
 }
 
 const PAGE_SIZE: i64 = 50;

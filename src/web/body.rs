@@ -1,0 +1,22 @@
+//! Reading a request body with a size limit: the one copy, used by every middleware that must look at
+//! a body before the handler does (CSRF field, refused characters).
+
+use actix_web::dev::Payload;
+use actix_web::web::{Bytes, BytesMut};
+use futures_util::StreamExt;
+
+use crate::error::AppError;
+
+/// Reads the whole body, refusing (413) as soon as it grows past `limit` bytes.
+pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Bytes, AppError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|_| AppError::BadRequest("The request body could not be read.".into()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
