@@ -8,6 +8,7 @@ use crate::db::audit::{self, AuditContext, Change};
 use crate::db::{Db, Tx};
 use crate::domain::builtin;
 use crate::domain::definition::{Definition, Version, meta_validate};
+use crate::domain::version_status::{Refusal, VersionStatus};
 use crate::error::{AppError, AppResult, Violation};
 
 pub const DRAFT: &str = "draft";
@@ -30,6 +31,17 @@ impl StoredVersion {
 
     pub fn is_draft(&self) -> bool {
         self.row.status == DRAFT
+    }
+
+    /// The stored status; an unknown one is an error, never a guess.
+    pub fn status(&self) -> AppResult<VersionStatus> {
+        VersionStatus::parse(&self.row.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "version {} has an unknown status {:?}",
+                self.row.id,
+                self.row.status
+            ))
+        })
     }
 
     /// The version as the API shows it.
@@ -303,7 +315,10 @@ pub async fn update_draft(
     Ok(after)
 }
 
-/// draft → published (meta-validation must pass); published → retired.
+/// draft → published (meta-validation must pass); published → retired. The definition is checked
+/// before the write transaction; the update is conditional on the status and last change seen, so
+/// a concurrent edit or status change makes this one a conflict instead of publishing unchecked
+/// content.
 pub async fn transition(
     db: &Db,
     ctx: &AuditContext,
@@ -311,54 +326,45 @@ pub async fn transition(
     version: &str,
     to: &str,
 ) -> AppResult<StoredVersion> {
-    let mut tx = db.begin().await?;
-    let before = load(&mut tx, agent_type_id, version).await?;
-    match (before.row.status.as_str(), to) {
-        (DRAFT, PUBLISHED) => {
-            let problems = meta_validate(&before.definition);
-            if !problems.is_empty() {
-                return Err(invalid(problems));
+    let to = VersionStatus::parse(to)
+        .ok_or_else(|| AppError::BadRequest(format!("{to:?} is not a status.")))?;
+    let before = get(db, agent_type_id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let from = before.status()?;
+    let id = &before.row.id;
+    from.transition(to).map_err(|refusal| {
+        AppError::conflict(match refusal {
+            Refusal::Already(s) => format!("{id} is {s} already."),
+            Refusal::DraftCannotRetire => {
+                format!("{id} is a draft: publish it first, or simply leave it.")
             }
-        }
-        (PUBLISHED, RETIRED) => {}
-        (from, _) if from == to => {
-            return Err(AppError::conflict(format!(
-                "{} is {from} already.",
-                before.row.id
-            )));
-        }
-        (DRAFT, RETIRED) => {
-            return Err(AppError::conflict(format!(
-                "{} is a draft: publish it first, or simply leave it.",
-                before.row.id
-            )));
-        }
-        (RETIRED, PUBLISHED) => {
-            return Err(AppError::conflict(format!(
-                "{} is retired and stays retired; publish a new version instead.",
-                before.row.id
-            )));
-        }
-        (from, _) => {
-            return Err(AppError::conflict(format!(
-                "{} is {from}; it cannot become {to}.",
-                before.row.id
-            )));
+            Refusal::RetiredStaysRetired => {
+                format!("{id} is retired and stays retired; publish a new version instead.")
+            }
+            Refusal::BackToDraft => format!("{id} is {from}; it cannot become a draft again."),
+        })
+    })?;
+    if to == VersionStatus::Published {
+        let problems = meta_validate(&before.definition);
+        if !problems.is_empty() {
+            return Err(invalid(problems));
         }
     }
+    let mut tx = db.begin().await?;
     if !agent_types::set_status(
         tx.conn(),
-        &before.row.id,
-        &before.row.status,
-        to,
+        id,
+        from.as_str(),
+        before.row.updated_at,
+        to.as_str(),
         ctx.actor_user_id,
         ctx.now,
     )
     .await?
     {
         return Err(AppError::conflict(format!(
-            "{} was changed by someone else meanwhile; reload and try again.",
-            before.row.id
+            "{id} was changed by someone else meanwhile; reload and try again."
         )));
     }
     let after = load(&mut tx, agent_type_id, version).await?;
@@ -366,7 +372,7 @@ pub async fn transition(
         &mut tx,
         ctx,
         &after.row.id,
-        if to == PUBLISHED {
+        if to == VersionStatus::Published {
             "published"
         } else {
             "retired"

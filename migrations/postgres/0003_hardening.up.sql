@@ -1,3 +1,10 @@
 -- Sessions are now stored under the SHA-256 of their key, never the key itself. Rows written before
 -- hold raw keys that no cookie will ever match again: remove them (those users sign in once more).
 DELETE FROM sessions;
+
+-- Searches offered in the UI use an index: trigrams for "contains" (three characters or more), a
+-- bytewise index for e-mail prefixes (shorter terms).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX users_email_trgm_idx ON users USING gin (email gin_trgm_ops);
+CREATE INDEX users_email_prefix_idx ON users (email COLLATE "C");
+CREATE INDEX customers_name_trgm_idx ON customers USING gin (lower(name) gin_trgm_ops);

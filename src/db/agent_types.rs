@@ -149,6 +149,7 @@ pub async fn set_status(
     c: Conn<'_>,
     id: &str,
     from: &str,
+    last_change: DateTime<Utc>,
     status: &str,
     by: Option<i64>,
     now: DateTime<Utc>,
@@ -161,7 +162,8 @@ pub async fn set_status(
     let n = crate::execute!(c, sqlx::query(
         "UPDATE agent_type_versions SET status = $1, updated_at = $2, \
            published_at = COALESCE($3, published_at), published_by = CASE WHEN $3 IS NULL THEN published_by ELSE $4 END, \
-           retired_at = COALESCE($5, retired_at) WHERE id = $6 AND status = $7")
-        .bind(status).bind(now).bind(published_at).bind(by).bind(retired_at).bind(id).bind(from))?;
+           retired_at = COALESCE($5, retired_at) WHERE id = $6 AND status = $7 AND updated_at = $8")
+        .bind(status).bind(now).bind(published_at).bind(by).bind(retired_at).bind(id).bind(from)
+        .bind(last_change))?;
     Ok(n == 1)
 }

@@ -93,6 +93,15 @@ macro_rules! execute {
     };
 }
 
+impl Conn<'_> {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Conn::Postgres(_) => Engine::Postgres,
+            Conn::Sqlite(_) => Engine::Sqlite,
+        }
+    }
+}
+
 impl PooledConn {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
@@ -201,7 +210,8 @@ impl Db {
                     .as_ref()
                     .clone()
                     .create_if_missing(false)
-                    .read_only(true);
+                    .read_only(true)
+                    .optimize_on_close(false, None);
                 let mut c = SqliteConnection::connect_with(&options).await?;
                 sqlx::query("SELECT count(*) FROM sqlite_master")
                     .execute(&mut c)
@@ -242,7 +252,10 @@ pub fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10)))
+        .busy_timeout(Duration::from_secs(10))
+        // Keeps the planner's statistics current (what autovacuum does on PostgreSQL), so searches
+        // pick the selective index.
+        .optimize_on_close(true, Some(400)))
 }
 
 /// True when a database error is a unique-constraint violation (same SQLSTATE class on both engines).

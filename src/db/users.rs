@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::Conn;
+use super::{Conn, Engine};
 use crate::domain::roles::Role;
 use crate::on_conn;
 
@@ -148,8 +148,81 @@ pub struct UserListRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// Users matching a search (e-mail or customer name, case-insensitive) and an optional role, newest
-/// first, at most `limit`, after the keyset cursor `before_id`.
+/// A term this short is matched as an e-mail prefix; longer ones anywhere in the e-mail or the
+/// customer's name (trigram indexes need three characters).
+pub const MIN_CONTAINS_CHARS: usize = 3;
+
+/// The statement behind [`search`] and its text parameters in order, built for the filters actually
+/// given (no catch-all predicates, which defeat indexes). Dialect differences are all here: "contains"
+/// uses pg_trgm indexes on PostgreSQL and the `users_search` FTS5 trigram table on SQLite.
+pub fn search_sql(
+    engine: Engine,
+    query: &str,
+    role: Option<Role>,
+    before_id: Option<i64>,
+) -> (String, Vec<String>) {
+    let term = query.trim().to_lowercase();
+    let mut texts: Vec<String> = vec![];
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut filters: Vec<String> = vec![];
+    if term.chars().count() >= MIN_CONTAINS_CHARS {
+        let p = next();
+        filters.push(match engine {
+            // ARRAY(…) runs once, so both sides of the OR are index conditions (a bitmap OR of
+            // the e-mail trigram index and the customer index) rather than a filter per row.
+            Engine::Postgres => format!(
+                "(u.email LIKE {p} ESCAPE '\\' OR u.customer_id = ANY(ARRAY(\
+                 SELECT id FROM customers WHERE lower(name) LIKE {p} ESCAPE '\\')))"
+            ),
+            Engine::Sqlite => {
+                format!("u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH {p})")
+            }
+        });
+        texts.push(match engine {
+            Engine::Postgres => format!("%{}%", escape_like(&term)),
+            // One quoted phrase: matched as a substring, nothing in it is query syntax.
+            Engine::Sqlite => format!("\"{}\"", term.replace('"', "\"\"")),
+        });
+    } else if !term.is_empty() {
+        let (from, to) = (next(), next());
+        filters.push(match engine {
+            Engine::Postgres => {
+                format!("u.email COLLATE \"C\" >= {from} AND u.email COLLATE \"C\" < {to}")
+            }
+            Engine::Sqlite => format!("u.email >= {from} AND u.email < {to}"),
+        });
+        texts.push(term.clone());
+        texts.push(format!("{term}\u{10ffff}"));
+    }
+    if let Some(r) = role {
+        filters.push(format!("u.role = {}", next()));
+        texts.push(r.as_str().to_string());
+    }
+    if before_id.is_some() {
+        filters.push(format!("u.id < {}", next()));
+    }
+    let limit = next();
+    let where_ = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", filters.join(" AND "))
+    };
+    (
+        format!(
+            "SELECT u.id, u.email, u.role, u.customer_id, c.name AS customer_name, u.disabled, \
+             u.created_at FROM users u LEFT JOIN customers c ON c.id = u.customer_id {where_} \
+             ORDER BY u.id DESC LIMIT {limit}"
+        ),
+        texts,
+    )
+}
+
+/// Users matching a search (see [`search_sql`]) and an optional role, newest first, at most
+/// `limit`, after the keyset cursor `before_id`.
 pub async fn search(
     c: Conn<'_>,
     query: &str,
@@ -157,16 +230,18 @@ pub async fn search(
     before_id: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<UserListRow>> {
-    let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
-    on_conn!(c, e => sqlx::query_as(
-        "SELECT u.id, u.email, u.role, u.customer_id, c.name AS customer_name, u.disabled, u.created_at \
-         FROM users u LEFT JOIN customers c ON c.id = u.customer_id \
-         WHERE ($1 = '%%' OR u.email LIKE $1 ESCAPE '\\' OR lower(c.name) LIKE $1 ESCAPE '\\') \
-           AND ($2 IS NULL OR u.role = $2) \
-           AND ($3 IS NULL OR u.id < $3) \
-         ORDER BY u.id DESC LIMIT $4")
-        .bind(&pattern).bind(role.map(|r| r.as_str())).bind(before_id).bind(limit)
-        .fetch_all(e).await)
+    let (sql, texts) = search_sql(c.engine(), query, role, before_id);
+    let sql = sqlx::AssertSqlSafe(sql);
+    on_conn!(c, e => {
+        let mut q = sqlx::query_as(sql);
+        for t in &texts {
+            q = q.bind(t);
+        }
+        if let Some(b) = before_id {
+            q = q.bind(b);
+        }
+        q.bind(limit).fetch_all(e).await
+    })
 }
 
 pub fn escape_like(s: &str) -> String {

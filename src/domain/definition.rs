@@ -669,7 +669,14 @@ fn valid_key(s: &str) -> bool {
 
 /// Everything wrong with a definition, each problem with its JSON path. Empty: it may be stored.
 pub fn meta_validate(d: &Definition) -> Vec<Violation> {
-    let mut out = vec![];
+    let mut out = super::limits::check(d);
+    // A definition far over the limits is not examined further: its size is the problem to fix.
+    if out
+        .iter()
+        .any(|v| v.path.ends_with(".fields") || v.path == "goal_templates")
+    {
+        return out;
+    }
     if !valid_type_id(&d.agent_type_id) {
         out.push(Violation::new(
             "agent_type_id",
@@ -680,14 +687,6 @@ pub fn meta_validate(d: &Definition) -> Vec<Violation> {
         out.push(Violation::new(
             "version",
             "Use a semantic version like 1.2.0.",
-        ));
-    }
-    if let Some(n) = &d.display_name
-        && n.chars().count() > 200
-    {
-        out.push(Violation::new(
-            "display_name",
-            "Keep the display name under 200 characters.",
         ));
     }
     validate_schema(&d.config_schema, "config_schema", &mut out);
@@ -948,12 +947,15 @@ fn validate_fields(fields: &[Field], path: &str, out: &mut Vec<Violation>) {
             ));
         }
         if let Some(pat) = &f.pattern
-            && jsonschema::draft202012::new(&serde_json::json!({"type": "string", "pattern": pat}))
-                .is_err()
+            && let Err(e) = super::schema::build_validator(
+                &serde_json::json!({"type": "string", "pattern": pat}),
+            )
         {
+            tracing::debug!(error = %e, pattern = %pat, "pattern refused");
             out.push(Violation::new(
                 format!("{p}.pattern"),
-                "This is not a valid regular expression.",
+                "This is not a valid regular expression, or it uses look-around or back-references, \
+                 which are not supported (patterns must match in linear time).",
             ));
         }
         if t != FieldType::List && (f.min_items.is_some() || f.max_items.is_some()) {

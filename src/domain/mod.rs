@@ -6,8 +6,10 @@ pub mod definition_diff;
 pub mod diff;
 pub mod forms;
 pub mod ids;
+pub mod limits;
 pub mod paths;
 #[cfg(test)]
 mod property_tests;
 pub mod roles;
 pub mod schema;
+pub mod version_status;

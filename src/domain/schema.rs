@@ -11,6 +11,42 @@ pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/sch
 /// What a stored credential reference looks like.
 pub const CREDENTIAL_REF_PATTERN: &str = "^CRED-[A-Za-z0-9-]+$";
 
+/// Builds a validator the one way every validator is built: patterns run on the `regex` engine,
+/// which matches in time linear in the input (no look-around, no back-references), so no definition
+/// can make validation take exponential time.
+pub fn build_validator(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::draft202012::options()
+        .with_pattern_options(
+            jsonschema::PatternOptions::regex()
+                .size_limit(1 << 20)
+                .dfa_size_limit(1 << 20),
+        )
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
+/// Validators by exported schema: a published version never changes, so its validators are
+/// compiled once per process and shared (a draft's content is its own key).
+fn compiled(schema: &Value) -> Result<std::sync::Arc<jsonschema::Validator>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    const MAX_CACHED: usize = 512;
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = schema.to_string();
+    if let Some(v) = cache.lock().expect("not poisoned").get(&key) {
+        return Ok(v.clone());
+    }
+    let v = Arc::new(build_validator(schema)?);
+    let mut map = cache.lock().expect("not poisoned");
+    if map.len() >= MAX_CACHED {
+        // Editing drafts makes new keys; start afresh rather than grow without bound.
+        map.clear();
+    }
+    map.insert(key, v.clone());
+    Ok(v)
+}
+
 /// Complete: required values must be there (this decides `configured`). Draft: missing values are
 /// allowed (and listed by [`missing_required`]), but every value present must be valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,7 +268,7 @@ pub fn validate(schema: &Schema, value: &Value, mode: Mode) -> Vec<Violation> {
         .unwrap()
         .insert("$schema".into(), json!(JSON_SCHEMA_DIALECT));
     let mut out = vec![];
-    match jsonschema::draft202012::new(&s) {
+    match compiled(&s) {
         Err(e) => out.push(Violation::new(
             "",
             format!("The form's definition is broken: {e}"),

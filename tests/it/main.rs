@@ -15,5 +15,6 @@ mod login;
 mod migrations;
 mod platform;
 mod roles;
+mod search_index;
 mod sessions;
 mod users_admin;
