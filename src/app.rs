@@ -64,6 +64,8 @@ pub struct Application {
     server: Server,
     pub db: Db,
     pub bootstrap: Bootstrap,
+    stop_jobs: tokio::sync::watch::Sender<bool>,
+    scheduler: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -83,15 +85,18 @@ impl Application {
 
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
-        if settings.scheduler {
-            jobs::spawn_loop(db.clone(), clock.clone(), settings.session_max);
-        }
+        let (stop_jobs, stop_signal) = tokio::sync::watch::channel(false);
+        let scheduler = settings.scheduler.then(|| {
+            jobs::spawn_loop(db.clone(), clock.clone(), settings.session_max, stop_signal)
+        });
         let server = run(listener, db.clone(), settings, clock, keys)?;
         Ok(Application {
             port,
             server,
             db,
             bootstrap,
+            stop_jobs,
+            scheduler,
         })
     }
 
@@ -100,8 +105,13 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT (or the server is stopped), then closes the pool.
+    /// The scheduler finishes the pass under way and stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        let _ = self.stop_jobs.send(true);
+        if let Some(handle) = self.scheduler {
+            let _ = handle.await;
+        }
         self.db.close().await;
         result
     }

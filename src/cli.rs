@@ -277,6 +277,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "Expired sessions removed: {}; old login attempts removed: {}.",
                 r.sessions_purged, r.login_attempts_purged
             );
+            for kind in &r.skipped {
+                println!("Skipped {}: another instance is running it.", kind.as_str());
+            }
+            if !r.failed.is_empty() {
+                anyhow::bail!("some jobs failed (see the log and the job_runs table)");
+            }
             db.close().await;
             Ok(())
         }

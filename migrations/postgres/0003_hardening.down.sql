@@ -1,3 +1,5 @@
+DROP TABLE job_runs;
+DROP TABLE job_leases;
 DROP INDEX customers_name_trgm_idx;
 DROP INDEX users_email_prefix_idx;
 DROP INDEX users_email_trgm_idx;

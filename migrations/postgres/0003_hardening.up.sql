@@ -8,3 +8,21 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX users_email_trgm_idx ON users USING gin (email gin_trgm_ops);
 CREATE INDEX users_email_prefix_idx ON users (email COLLATE "C");
 CREATE INDEX customers_name_trgm_idx ON customers USING gin (lower(name) gin_trgm_ops);
+
+-- The job runner: one lease row per job kind (so one instance at a time runs it), one row per run.
+CREATE TABLE job_leases (
+    job         TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    expires_at  TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE job_runs (
+    id           BIGSERIAL PRIMARY KEY,
+    job          TEXT NOT NULL,
+    holder       TEXT NOT NULL,
+    started_at   TIMESTAMPTZ NOT NULL,
+    finished_at  TIMESTAMPTZ NOT NULL,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('ok', 'failed')),
+    report       JSONB NOT NULL,
+    error        TEXT NULL
+);
+CREATE INDEX job_runs_job_idx ON job_runs (job, id);

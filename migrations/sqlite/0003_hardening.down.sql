@@ -1,3 +1,5 @@
+DROP TABLE job_runs;
+DROP TABLE job_leases;
 DROP TRIGGER users_search_customer_name;
 DROP TRIGGER users_search_delete;
 DROP TRIGGER users_search_update;

@@ -25,3 +25,21 @@ CREATE TRIGGER users_search_customer_name AFTER UPDATE OF name ON customers BEGI
     UPDATE users_search SET customer_name = new.name
     WHERE rowid IN (SELECT id FROM users WHERE customer_id = new.id);
 END;
+
+-- The job runner: one lease row per job kind (so one instance at a time runs it), one row per run.
+CREATE TABLE job_leases (
+    job         TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+CREATE TABLE job_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    job          TEXT NOT NULL,
+    holder       TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT NOT NULL,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('ok', 'failed')),
+    report       TEXT NOT NULL CHECK (json_valid(report)),
+    error        TEXT NULL
+);
+CREATE INDEX job_runs_job_idx ON job_runs (job, id);

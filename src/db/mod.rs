@@ -4,6 +4,7 @@
 pub mod agent_types;
 pub mod audit;
 pub mod customers;
+pub mod jobs;
 pub mod kv;
 pub mod login_attempts;
 pub mod migrate;

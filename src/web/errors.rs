@@ -386,9 +386,15 @@ async fn database_outage(
         return None;
     }
     let state = state?;
+    let wait = std::time::Duration::from_secs(2);
+    // Reachable means both: the database answers a new connection, and the pool can hand one out
+    // (a pool that ran dry fails every request just the same).
     let down = !matches!(
-        tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await,
+        tokio::time::timeout(wait, state.db.ping()).await,
         Ok(Ok(()))
+    ) || !matches!(
+        tokio::time::timeout(wait, state.db.acquire()).await,
+        Ok(Ok(_))
     );
     down.then(|| {
         AppError::Unavailable(

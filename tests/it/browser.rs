@@ -108,15 +108,41 @@ pub async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
-/// Waits until the page's text contains `needle`.
+/// The text a person sees on the page now (not the source: hidden inputs, attributes and templates
+/// do not count).
+pub async fn visible_text(c: &Client) -> String {
+    c.execute(
+        "return document.body ? document.body.innerText : ''",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// Waits until the page shows `needle`.
 pub async fn see(c: &Client, needle: &str) {
     for _ in 0..100 {
-        if c.source().await.unwrap().contains(needle) {
+        if visible_text(c).await.contains(needle) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("never saw {needle:?} in:\n{}", c.source().await.unwrap());
+    panic!("never saw {needle:?} in:\n{}", visible_text(c).await);
+}
+
+/// Waits until the browser is at `path` (so the next check is about the new page, not one still
+/// showing from before) and the page shows `needle`.
+pub async fn see_at(c: &Client, path_wanted: &str, needle: &str) {
+    for _ in 0..100 {
+        if path(c).await == path_wanted {
+            return see(c, needle).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never arrived at {path_wanted}; at {}", path(c).await);
 }
 
 /// With AGENTDESK_SCREENSHOTS=DIR set, saves what the browser shows (to look at the pages by eye).
@@ -134,6 +160,12 @@ pub async fn sign_in(c: &Client, base: &str, email: &str, password: &str, landin
     fill(c, "#field-email", email).await;
     fill(c, "#field-password", password).await;
     click(c, "form[action='/login'] button[type=submit]").await;
+    for _ in 0..100 {
+        if path(c).await != "/login" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     see(c, landing).await;
 }
 

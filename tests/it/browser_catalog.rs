@@ -6,7 +6,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 
 use crate::both_engines;
-use crate::browser::{browser, click, fill, path, see, sign_in, snap};
+use crate::browser::{browser, click, fill, see, see_at, sign_in, snap};
 use crate::helpers::*;
 
 both_engines!(admin_copies_edits_publishes_and_compares_a_version);
@@ -36,16 +36,26 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     sign_in(&c, &app.base, ADMIN_EMAIL, ADMIN_PASSWORD, "Dashboard").await;
 
     click(&c, "nav a[href='/admin/agent-types']").await;
-    see(&c, "Healthcare marketing").await;
+    see_at(&c, "/admin/agent-types", "Healthcare marketing").await;
     snap(&c, "catalog-list").await;
     click(&c, "a[href='/admin/agent-types/marketing.healthcare.v1']").await;
-    see(&c, "new hires get version 1.0.0").await;
+    see_at(
+        &c,
+        "/admin/agent-types/marketing.healthcare.v1",
+        "new hires get version 1.0.0",
+    )
+    .await;
     click(
         &c,
         "a[href='/admin/agent-types/new?copy_from=marketing.healthcare.v1@1.0.0']",
     )
     .await;
-    see(&c, "New version of marketing.healthcare.v1").await;
+    see_at(
+        &c,
+        "/admin/agent-types/new",
+        "New version of marketing.healthcare.v1",
+    )
+    .await;
     let version = c
         .find(Locator::Css("#field-version"))
         .await
@@ -61,11 +71,12 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     click(&c, "#new-version-form button[type=submit]").await;
 
     // The structured editor, on a copy of 1.0.0.
-    see(&c, "Edit draft marketing.healthcare.v1@1.1.0").await;
-    assert_eq!(
-        path(&c).await,
-        "/admin/agent-types/marketing.healthcare.v1/versions/1.1.0/edit"
-    );
+    see_at(
+        &c,
+        "/admin/agent-types/marketing.healthcare.v1/versions/1.1.0/edit",
+        "Edit draft marketing.healthcare.v1@1.1.0",
+    )
+    .await;
     click(&c, "#add-config-field").await;
     see(&c, "New field 12").await;
     fill(&c, "#f-cf-11--key", "follow_up_days").await;
@@ -112,7 +123,12 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
         "nav[aria-label=breadcrumb] a[href='/admin/agent-types/marketing.healthcare.v1']",
     )
     .await;
-    see(&c, "Compare versions").await;
+    see_at(
+        &c,
+        "/admin/agent-types/marketing.healthcare.v1",
+        "Compare versions",
+    )
+    .await;
     let rows = c
         .find_all(Locator::Css("#versions tbody tr"))
         .await
@@ -126,7 +142,12 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
         "form[action='/admin/agent-types/marketing.healthcare.v1/compare'] button[type=submit]",
     )
     .await;
-    see(&c, "1.0.0 → 1.1.0").await;
+    see_at(
+        &c,
+        "/admin/agent-types/marketing.healthcare.v1/compare",
+        "1.0.0 → 1.1.0",
+    )
+    .await;
     let diff = c
         .find(Locator::Css("#diff"))
         .await

@@ -2,6 +2,7 @@
 //! PostgreSQL, and checks what a user or an integration would notice.
 
 mod helpers;
+mod jobs;
 
 mod agent_types_api;
 mod agent_types_pages;

@@ -161,6 +161,20 @@ async fn readiness_follows_the_database(engine: Engine) {
                 "alive while not ready"
             );
             std::fs::rename(&moved, &file).unwrap();
+            // Connections already open still reach the moved file, so pages go on working; what a
+            // page meets when SQLite cannot serve it is the pool running dry. Hold every connection.
+            let agentdesk::db::Db::Sqlite(pool) = &app.db else {
+                unreachable!()
+            };
+            let mut held = vec![];
+            while let Ok(Ok(conn)) =
+                tokio::time::timeout(std::time::Duration::from_millis(300), pool.acquire()).await
+            {
+                held.push(conn);
+            }
+            assert!(!held.is_empty());
+            page_says_database_unreachable(&signed_in).await;
+            drop(held);
         }
         Engine::Postgres => {
             let name = app.test_db.pg_name().unwrap().to_string();
@@ -179,13 +193,7 @@ async fn readiness_follows_the_database(engine: Engine) {
                 "alive while not ready"
             );
             // Pages say what is wrong, with 503, instead of a generic failure.
-            let (status, body) = signed_in.page("/admin").await;
-            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-            assert!(
-                body.contains("Temporarily unavailable")
-                    && body.contains("database is not reachable"),
-                "{body}"
-            );
+            page_says_database_unreachable(&signed_in).await;
             pg_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
         }
     }
@@ -250,8 +258,46 @@ async fn static_assets_are_served_with_cache_headers(engine: Engine) {
         assert!(login.contains(asset), "layout links {asset}");
         assert_eq!(c.get(asset).await.status(), StatusCode::OK, "{asset}");
     }
-    assert_eq!(
-        c.get("/static/../Cargo.toml").await.status(),
-        StatusCode::NOT_FOUND
+    // Sent byte for byte: an HTTP client would normalise the dots away before sending.
+    for target in [
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/vendor/../../src/main.rs",
+    ] {
+        let (status, body) = raw_get(&app.base, target).await;
+        assert!(status == 404 || status == 400, "{target}: {status}");
+        assert!(
+            !body.contains("[package]") && !body.contains("fn main"),
+            "{target}"
+        );
+    }
+}
+
+/// A signed-in page while the database cannot serve it: 503 with a sentence that says why.
+async fn page_says_database_unreachable(c: &Client) {
+    let (status, body) = c.page("/admin").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body.contains("Temporarily unavailable") && body.contains("database is not reachable"),
+        "{body}"
     );
+}
+
+/// A GET sent exactly as written, over a plain TCP connection: (status, whole response).
+async fn raw_get(base: &str, target: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
 }
