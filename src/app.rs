@@ -27,16 +27,27 @@ use crate::web::session_store::DbSessionStore;
 
 pub const SESSION_COOKIE: &str = "agentdesk_session";
 
-/// Connects, applies pending migrations and returns the database.
+/// Connects, applies pending migrations and returns the database. With a migration role
+/// (`AGENTDESK_MIGRATE_DATABASE_URL`), that role migrates and grants the serving role only what
+/// serving needs.
 pub async fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<Db> {
     let pool = PoolSettings {
         max_connections: settings.db_max_connections,
         ..PoolSettings::default()
     };
     let db = Db::connect(&settings.database_url, &pool).await?;
-    let applied = migrate::up(&db, clock.now()).await?;
+    let owner = match &settings.migrate_database_url {
+        Some(url) => Some(Db::connect(url, &migrate::owner_pool()).await?),
+        None => None,
+    };
+    let applied = migrate::up(owner.as_ref().unwrap_or(&db), clock.now()).await?;
     for name in applied {
         tracing::info!(migration = name, "applied migration");
+    }
+    if let Some(owner) = owner {
+        let role = migrate::grant_serving_role(&owner, &db).await?;
+        tracing::info!(role, "granted the serving role its privileges");
+        owner.close().await;
     }
     Ok(db)
 }

@@ -120,7 +120,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 max_connections: 2,
                 ..PoolSettings::default()
             };
-            let db = Db::connect(&settings.database_url, &pool).await?;
+            // The schema owner migrates, when there is one.
+            let url = settings
+                .migrate_database_url
+                .as_deref()
+                .unwrap_or(&settings.database_url);
+            let db = Db::connect(url, &pool).await?;
             match action {
                 MigrateAction::Up => {
                     let applied = migrate::up(&db, clock.now()).await?;
@@ -129,6 +134,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                     for m in applied {
                         println!("applied  {m}");
+                    }
+                    if settings.migrate_database_url.is_some() {
+                        let serving = Db::connect(&settings.database_url, &pool).await?;
+                        let role = migrate::grant_serving_role(&db, &serving).await?;
+                        println!("granted  the serving role {role} what it needs");
+                        serving.close().await;
                     }
                 }
                 MigrateAction::Down { steps } => {

@@ -79,6 +79,9 @@ pub const SETTINGS_HELP: &str = "\
 Settings (environment variables; a .env file in the working directory is read when present):
   DATABASE_URL                     sqlite://data/agentdesk.db (default, created if missing) or
                                    postgres://user:pass@host/db, postgres:///db?host=/run/postgresql
+  AGENTDESK_MIGRATE_DATABASE_URL   PostgreSQL only: a role that owns the schema runs the migrations and
+                                   grants the DATABASE_URL role only what serving needs (append-only
+                                   tables: SELECT and INSERT) [default: the DATABASE_URL role does both]
   AGENTDESK_BIND                   address to listen on [default: 127.0.0.1:8080]
   AGENTDESK_ADMIN_EMAIL            e-mail of the admin created on a database without users
   AGENTDESK_ADMIN_PASSWORD         its password (then nothing is printed and no change is forced)
@@ -100,6 +103,8 @@ Settings (environment variables; a .env file in the working directory is read wh
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
+    /// PostgreSQL: the schema owner that migrates; the serving role is then granted less.
+    pub migrate_database_url: Option<String>,
     pub bind: String,
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
@@ -120,6 +125,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             database_url: DEFAULT_DATABASE_URL.into(),
+            migrate_database_url: None,
             bind: DEFAULT_BIND.into(),
             admin_email: None,
             admin_password: None,
@@ -165,7 +171,17 @@ impl Settings {
             }
         };
         let database_url = get("DATABASE_URL").unwrap_or(d.database_url);
-        crate::db::Engine::from_url(&database_url)?;
+        let engine = crate::db::Engine::from_url(&database_url)?;
+        let migrate_database_url = get("AGENTDESK_MIGRATE_DATABASE_URL");
+        if let Some(url) = &migrate_database_url
+            && (engine != crate::db::Engine::Postgres
+                || crate::db::Engine::from_url(url)? != crate::db::Engine::Postgres)
+        {
+            anyhow::bail!(
+                "AGENTDESK_MIGRATE_DATABASE_URL is for PostgreSQL: set it and DATABASE_URL to \
+                 postgres:// URLs of the same database (SQLite has no roles)"
+            );
+        }
         let bind = get("AGENTDESK_BIND").unwrap_or(d.bind);
         bind.parse::<SocketAddr>().map_err(|_| {
             anyhow::anyhow!("AGENTDESK_BIND must be host:port like 127.0.0.1:8080, got {bind:?}")
@@ -217,6 +233,7 @@ impl Settings {
         };
         Ok(Settings {
             database_url,
+            migrate_database_url,
             bind,
             admin_email,
             admin_password,
@@ -281,6 +298,15 @@ mod tests {
         );
         assert!(with(&[("AGENTDESK_SCHEDULER", "maybe")]).is_err());
         assert!(with(&[("AGENTDESK_TRUSTED_PROXIES", "10.0.0.0/99")]).is_err());
+        assert!(
+            with(&[(
+                "AGENTDESK_MIGRATE_DATABASE_URL",
+                "postgres://owner@db/agentdesk"
+            )])
+            .unwrap_err()
+            .to_string()
+            .contains("SQLite has no roles")
+        );
         assert!(
             with(&[("AGENTDESK_BIND", "0.0.0.0:80")])
                 .unwrap()

@@ -146,6 +146,56 @@ pub async fn up(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Vec<&'static str>
     Ok(names)
 }
 
+/// Tables that are only ever appended to: the serving role may read and insert, nothing more.
+pub const APPEND_ONLY_TABLES: &[&str] = &["audit_log"];
+
+/// A small pool for the migration role, used once at start.
+pub fn owner_pool() -> super::PoolSettings {
+    super::PoolSettings {
+        max_connections: 1,
+        ..super::PoolSettings::default()
+    }
+}
+
+/// PostgreSQL, run as the schema owner: gives the role `serving` connects as what serving needs
+/// and no more. It owns nothing, so it cannot alter a table or disable a trigger; on the append-only
+/// tables it may only read and insert. Returns the serving role's name.
+pub async fn grant_serving_role(owner: &Db, serving: &Db) -> anyhow::Result<String> {
+    let (Db::Postgres(owner), Db::Postgres(serving)) = (owner, serving) else {
+        anyhow::bail!("a separate migration role exists on PostgreSQL only");
+    };
+    let role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(serving)
+        .await?;
+    let owner_role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(owner)
+        .await?;
+    anyhow::ensure!(
+        role != owner_role,
+        "AGENTDESK_MIGRATE_DATABASE_URL and DATABASE_URL name the same role ({role}): the serving \
+         role must be a different one"
+    );
+    let quoted = format!("\"{}\"", role.replace('"', "\"\""));
+    let mut statements = vec![
+        format!("GRANT USAGE ON SCHEMA public TO {quoted}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"),
+        // Serving never migrates.
+        format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_migrations FROM {quoted}"),
+    ];
+    for table in APPEND_ONLY_TABLES {
+        statements.push(format!(
+            "REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}"
+        ));
+    }
+    let mut tx = owner.begin().await?;
+    for sql in statements {
+        sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(role)
+}
+
 /// True when a SQLite database has tables besides our bookkeeping: something worth a backup.
 async fn sqlite_holds_data(db: &Db) -> anyhow::Result<bool> {
     let mut c = db.acquire().await?;

@@ -265,17 +265,7 @@ impl Drop for TestApp {
 impl TestApp {
     /// A new browser-like client with its own cookie jar.
     pub fn client(&self) -> Client {
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Client {
-            http,
-            jar,
-            base: self.base.clone(),
-        }
+        Client::new(&self.base)
     }
 
     /// A client signed in as the configured admin.
@@ -372,6 +362,21 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 }
 
 impl Client {
+    /// A browser-like client of the server at `base`, with its own cookie jar.
+    pub fn new(base: &str) -> Client {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Client {
+            http,
+            jar,
+            base: base.to_string(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

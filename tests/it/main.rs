@@ -13,6 +13,7 @@ mod browser_catalog;
 mod cli;
 mod hardening;
 mod login;
+mod migration_role;
 mod migrations;
 mod platform;
 mod roles;
