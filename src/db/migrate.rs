@@ -1,7 +1,10 @@
 //! Reversible, numbered migrations per engine, embedded in the binary.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
-use sqlx::AssertSqlSafe;
+use sqlx::migrate::{Migrate, MigrateError, Migration as SqlxMigration, MigrationType, Migrator};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 use super::{Db, Engine};
 use crate::on_conn;
@@ -50,6 +53,63 @@ impl Migration {
     }
 }
 
+/// sqlx's migrator over our embedded files: it keeps a checksum of every applied migration (a
+/// changed file stops the start), reverts with the down files, and on PostgreSQL takes an advisory
+/// lock so two instances starting at once migrate one after the other.
+fn migrator(engine: Engine) -> Migrator {
+    let mut all = vec![];
+    for m in MIGRATIONS {
+        for (kind, sql) in [
+            (MigrationType::ReversibleUp, m.up(engine)),
+            (MigrationType::ReversibleDown, m.down(engine)),
+        ] {
+            all.push(SqlxMigration::new(
+                m.version,
+                Cow::Borrowed(m.name),
+                kind,
+                sql.into_sql_str(),
+                false,
+            ));
+        }
+    }
+    Migrator::with_migrations(all)
+}
+
+/// Names the migration in sqlx's errors, and says what to do.
+fn explain(e: MigrateError) -> anyhow::Error {
+    let name = |v: i64| {
+        MIGRATIONS
+            .iter()
+            .find(|m| m.version == v)
+            .map_or_else(|| v.to_string(), |m| m.name.to_string())
+    };
+    match e {
+        MigrateError::VersionMismatch(v) => anyhow::anyhow!(
+            "migration {} was changed after it was applied to this database; released migrations \
+             must never change: restore the file and add a new migration instead",
+            name(v)
+        ),
+        MigrateError::VersionMissing(v) => anyhow::anyhow!(
+            "this database has migration {v} applied, which this build does not know: it was \
+             migrated by a newer agentdesk"
+        ),
+        MigrateError::ExecuteMigration(err, v) => {
+            anyhow::anyhow!("migration {} failed: {err}", name(v))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Runs `f` with the engine's pool.
+macro_rules! on_pool {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            Db::Postgres($p) => $body,
+            Db::Sqlite($p) => $body,
+        }
+    };
+}
+
 /// One line of `agentdesk migrate status`.
 #[derive(Debug, Clone)]
 pub struct MigrationStatus {
@@ -58,25 +118,62 @@ pub struct MigrationStatus {
     pub applied_at: Option<DateTime<Utc>>,
 }
 
-async fn ensure_table(db: &Db) -> anyhow::Result<()> {
-    let sql = match db.engine() {
-        Engine::Postgres => {
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-        }
-        Engine::Sqlite => {
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+const TABLE: &str = "_sqlx_migrations";
+
+/// Databases migrated by earlier versions kept their bookkeeping in `schema_migrations`: record
+/// those migrations in sqlx's table (with the checksums of today's files) and drop the old one.
+async fn adopt_legacy_bookkeeping(db: &Db) -> anyhow::Result<()> {
+    let legacy_exists: bool = {
+        let mut c = db.acquire().await?;
+        match db.engine() {
+            Engine::Postgres => on_conn!(c.conn(), e => sqlx::query_scalar(
+                "SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetch_one(e).await)?,
+            Engine::Sqlite => on_conn!(c.conn(), e => sqlx::query_scalar(
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+                .fetch_one(e).await)?,
         }
     };
-    let mut c = db.acquire().await?;
-    crate::execute!(c.conn(), sqlx::query(sql))?;
+    if !legacy_exists {
+        return Ok(());
+    }
+    on_pool!(db, p => {
+        let mut c = p.acquire().await?;
+        c.ensure_migrations_table(TABLE).await.map_err(explain)?;
+    });
+    let mut tx = db.begin().await?;
+    let versions: Vec<(i64, DateTime<Utc>)> = on_conn!(tx.conn(), e => sqlx::query_as(
+        "SELECT version, applied_at FROM schema_migrations ORDER BY version").fetch_all(e).await)?;
+    let known = migrator(db.engine());
+    for (version, at) in versions {
+        let Some(m) = known
+            .iter()
+            .find(|m| m.version == version && m.migration_type.is_up_migration())
+        else {
+            anyhow::bail!(
+                "this database has migration {version} applied, which this build does not know"
+            );
+        };
+        crate::execute!(tx.conn(), sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+             VALUES ($1, $2, $3, TRUE, $4, 0)")
+            .bind(version).bind(m.description.to_string()).bind(at).bind(m.checksum.to_vec()))?;
+    }
+    crate::execute!(tx.conn(), sqlx::query("DROP TABLE schema_migrations"))?;
+    tx.commit().await?;
+    tracing::info!("moved migration bookkeeping from schema_migrations to _sqlx_migrations");
     Ok(())
 }
 
 async fn applied(db: &Db) -> anyhow::Result<Vec<(i64, DateTime<Utc>)>> {
-    ensure_table(db).await?;
+    adopt_legacy_bookkeeping(db).await?;
+    on_pool!(db, p => {
+        let mut c = p.acquire().await?;
+        c.ensure_migrations_table(TABLE).await.map_err(explain)?;
+    });
     let mut c = db.acquire().await?;
     let rows: Vec<(i64, DateTime<Utc>)> = on_conn!(c.conn(), e =>
-        sqlx::query_as("SELECT version, applied_at FROM schema_migrations ORDER BY version").fetch_all(e).await)?;
+        sqlx::query_as("SELECT version, installed_on FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(e).await)?;
     Ok(rows)
 }
 
@@ -104,46 +201,48 @@ pub async fn pending(db: &Db) -> anyhow::Result<Vec<&'static Migration>> {
         .collect())
 }
 
-/// Applies every pending migration, each in its own transaction. Before touching a SQLite database
-/// that already holds data, a consistent copy is written next to it (`backups/<timestamp>.db`).
+/// Applies every pending migration, each in its own transaction, after checking that the applied
+/// ones are unchanged. Before touching a SQLite database that already holds data, a consistent copy
+/// is written next to it (`backups/<timestamp>.db`).
 pub async fn up(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Vec<&'static str>> {
     let todo = pending(db).await?;
-    if todo.is_empty() {
-        return Ok(vec![]);
-    }
-    if db.engine() == Engine::Sqlite && sqlite_holds_data(db).await? {
+    if !todo.is_empty() && db.engine() == Engine::Sqlite && sqlite_holds_data(db).await? {
         let path = backup_sqlite(db, now, None).await?;
         tracing::info!(backup = %path.display(), "backed up the SQLite database before migrating");
     }
-    let mut names = vec![];
-    for m in todo {
-        let mut tx = db.begin().await?;
-        // Two instances starting at once: the second waits here, then finds the work done.
-        if let crate::db::Conn::Postgres(e) = tx.conn() {
-            sqlx::query("SELECT pg_advisory_xact_lock(7263540011)")
-                .execute(e)
-                .await?;
-        }
-        let done: i64 = on_conn!(tx.conn(), e => sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = $1")
-            .bind(m.version).fetch_one(e).await)?;
-        if done > 0 {
-            continue;
-        }
-        crate::execute!(tx.conn(), sqlx::raw_sql(AssertSqlSafe(m.up(db.engine()))))
-            .map_err(|err| anyhow::anyhow!("migration {} failed: {err}", m.name))?;
-        crate::execute!(
-            tx.conn(),
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(now)
-        )?;
-        tx.commit().await?;
-        names.push(m.name);
-    }
-    Ok(names)
+    let m = migrator(db.engine());
+    on_pool!(db, p => m.run(p).await.map_err(explain))?;
+    Ok(todo.into_iter().map(|m| m.name).collect())
+}
+
+/// True when a SQLite database has tables besides our bookkeeping: something worth a backup.
+async fn sqlite_holds_data(db: &Db) -> anyhow::Result<bool> {
+    let mut c = db.acquire().await?;
+    let n: i64 = on_conn!(c.conn(), e => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'")
+        .fetch_one(e).await)?;
+    Ok(n > 0)
+}
+
+/// Reverts the newest `steps` applied migrations, newest first.
+pub async fn down(db: &Db, steps: usize) -> anyhow::Result<Vec<&'static str>> {
+    let done = applied(db).await?;
+    let reverting: Vec<i64> = done.iter().rev().take(steps).map(|(v, _)| *v).collect();
+    let Some(oldest) = reverting.last() else {
+        return Ok(vec![]);
+    };
+    let target = done
+        .iter()
+        .map(|(v, _)| *v)
+        .filter(|v| v < oldest)
+        .max()
+        .unwrap_or(0);
+    let m = migrator(db.engine());
+    on_pool!(db, p => m.undo(p, target).await.map_err(explain))?;
+    Ok(reverting
+        .iter()
+        .filter_map(|v| MIGRATIONS.iter().find(|m| m.version == *v).map(|m| m.name))
+        .collect())
 }
 
 /// Tables that are only ever appended to: the serving role may read and insert, nothing more.
@@ -181,7 +280,7 @@ pub async fn grant_serving_role(owner: &Db, serving: &Db) -> anyhow::Result<Stri
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"),
         format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"),
         // Serving never migrates.
-        format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_migrations FROM {quoted}"),
+        format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {quoted}"),
     ];
     for table in APPEND_ONLY_TABLES {
         statements.push(format!(
@@ -194,36 +293,6 @@ pub async fn grant_serving_role(owner: &Db, serving: &Db) -> anyhow::Result<Stri
     }
     tx.commit().await?;
     Ok(role)
-}
-
-/// True when a SQLite database has tables besides our bookkeeping: something worth a backup.
-async fn sqlite_holds_data(db: &Db) -> anyhow::Result<bool> {
-    let mut c = db.acquire().await?;
-    let n: i64 = on_conn!(c.conn(), e => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
-        .fetch_one(e).await)?;
-    Ok(n > 0)
-}
-
-/// Reverts the newest `steps` applied migrations, newest first.
-pub async fn down(db: &Db, steps: usize) -> anyhow::Result<Vec<&'static str>> {
-    let done = applied(db).await?;
-    let mut names = vec![];
-    for (version, _) in done.iter().rev().take(steps) {
-        let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version) else {
-            anyhow::bail!("migration {version} is applied but unknown to this build");
-        };
-        let mut tx = db.begin().await?;
-        crate::execute!(tx.conn(), sqlx::raw_sql(AssertSqlSafe(m.down(db.engine()))))
-            .map_err(|err| anyhow::anyhow!("reverting {} failed: {err}", m.name))?;
-        crate::execute!(
-            tx.conn(),
-            sqlx::query("DELETE FROM schema_migrations WHERE version = $1").bind(m.version)
-        )?;
-        tx.commit().await?;
-        names.push(m.name);
-    }
-    Ok(names)
 }
 
 /// Writes a consistent copy of a SQLite database with `VACUUM INTO`. Without a target, the copy goes
@@ -260,4 +329,69 @@ pub async fn backup_sqlite(
         sqlx::query("VACUUM INTO $1").bind(target.to_string_lossy().to_string())
     )?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Released migrations are applied on databases out there, which keep each one's checksum: an
+    /// edit would stop every start. Add a new migration instead. (Only a migration that has not
+    /// been released may change, and its line here with it.)
+    const RELEASED: &[(Engine, &str, &str)] = &[
+        (
+            Engine::Postgres,
+            "0001_foundation",
+            "c0da9ae928a727fa7c4d4c9a882f21c4",
+        ),
+        (
+            Engine::Postgres,
+            "0002_agent_types",
+            "0dfec45aa809a2b6855c41fa7c8bba0a",
+        ),
+        (
+            Engine::Postgres,
+            "0003_hardening",
+            "79b9f16007104abe2f187bc6ca19ac26",
+        ),
+        (
+            Engine::Sqlite,
+            "0001_foundation",
+            "6fb365db871a7810b68cab21669ac53a",
+        ),
+        (
+            Engine::Sqlite,
+            "0002_agent_types",
+            "6107a4f3d317617060683beb9f1e783f",
+        ),
+        (
+            Engine::Sqlite,
+            "0003_hardening",
+            "7abf2dd33083934aa9f00114521cf4b7",
+        ),
+    ];
+
+    #[test]
+    fn released_migrations_never_change() {
+        for (engine, name, pinned) in RELEASED {
+            let m = MIGRATIONS.iter().find(|m| m.name == *name).unwrap();
+            let migration = SqlxMigration::new(
+                m.version,
+                Cow::Borrowed(m.name),
+                MigrationType::ReversibleUp,
+                m.up(*engine).into_sql_str(),
+                false,
+            );
+            let sum: String = migration.checksum[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(&sum, pinned, "{name} for {engine:?} changed");
+        }
+        assert_eq!(
+            RELEASED.len(),
+            MIGRATIONS.len() * 2,
+            "every migration is pinned"
+        );
+    }
 }

@@ -121,7 +121,7 @@ async fn the_serving_role_cannot_rewrite_the_audit_trail(engine: Engine) {
         "TRUNCATE audit_log",
         "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
         "DROP TRIGGER audit_log_append_only ON audit_log",
-        "DELETE FROM schema_migrations",
+        "DELETE FROM _sqlx_migrations",
     ] {
         let err = sqlx::query(sql).execute(pool).await.unwrap_err();
         let text = err.to_string();

@@ -9,7 +9,7 @@ both_engines!(migrations_go_up_down_and_up_to_the_same_schema);
 async fn schema(db: &Db) -> Vec<String> {
     let mut out: Vec<String> = match db {
         Db::Sqlite(p) => sqlx::query_as::<_, (String, String, Option<String>)>(
-            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> 'schema_migrations'",
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '_sqlx_migrations'",
         )
         .fetch_all(p)
         .await
@@ -20,7 +20,7 @@ async fn schema(db: &Db) -> Vec<String> {
         Db::Postgres(p) => {
             let mut v: Vec<String> = sqlx::query_as::<_, (String, String, String, String)>(
                 "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
-                 WHERE table_schema = 'public' AND table_name <> 'schema_migrations'",
+                 WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
             )
             .fetch_all(p)
             .await
@@ -30,7 +30,7 @@ async fn schema(db: &Db) -> Vec<String> {
             .collect();
             v.extend(
                 sqlx::query_as::<_, (String, String)>(
-                    "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'schema_migrations'",
+                    "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> '_sqlx_migrations'",
                 )
                 .fetch_all(p)
                 .await
@@ -40,7 +40,7 @@ async fn schema(db: &Db) -> Vec<String> {
             );
             v.extend(
                 sqlx::query_as::<_, (String, String)>(
-                    "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
+                    "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_sqlx_migrations'",
                 )
                 .fetch_all(p)
                 .await
@@ -165,4 +165,73 @@ async fn migrations_go_up_down_and_up_to_the_same_schema(engine: Engine) {
         copy.close().await;
     }
     db.close().await;
+}
+
+both_engines!(
+    a_migration_changed_after_it_was_applied_stops_the_start,
+    bookkeeping_of_earlier_versions_is_adopted
+);
+
+async fn a_migration_changed_after_it_was_applied_stops_the_start(engine: Engine) {
+    let Some(test_db) = TestDb::new(engine).await else {
+        return;
+    };
+    let db = Db::connect(&test_db.url, &PoolSettings::default())
+        .await
+        .unwrap();
+    migrate::up(&db, chrono::Utc::now()).await.unwrap();
+    // As if 0002's file had been edited since it was applied here.
+    on_pool(
+        &db,
+        "UPDATE _sqlx_migrations SET checksum = checksum || checksum WHERE version = 2",
+    )
+    .await;
+    let err = migrate::up(&db, chrono::Utc::now()).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("migration 0002_agent_types was changed after it was applied"),
+        "{err}"
+    );
+    db.close().await;
+}
+
+async fn bookkeeping_of_earlier_versions_is_adopted(engine: Engine) {
+    let Some(test_db) = TestDb::new(engine).await else {
+        return;
+    };
+    let db = Db::connect(&test_db.url, &PoolSettings::default())
+        .await
+        .unwrap();
+    migrate::up(&db, chrono::Utc::now()).await.unwrap();
+    let schema_before = schema(&db).await;
+    // The table earlier versions kept, in place of sqlx's.
+    on_pool(
+        &db,
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+    )
+    .await;
+    on_pool(
+        &db,
+        "INSERT INTO schema_migrations SELECT version, description, installed_on FROM _sqlx_migrations",
+    )
+    .await;
+    on_pool(&db, "DROP TABLE _sqlx_migrations").await;
+
+    assert!(migrate::pending(&db).await.unwrap().is_empty());
+    assert!(
+        migrate::up(&db, chrono::Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(schema(&db).await, schema_before);
+    db.close().await;
+}
+
+async fn on_pool(db: &Db, sql: &'static str) {
+    match db {
+        Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
