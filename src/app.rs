@@ -22,7 +22,7 @@ use crate::web::AppState;
 use crate::web::csrf::csrf_guard;
 use crate::web::errors::render_errors;
 use crate::web::input_guard::refuse_unsafe_text;
-use crate::web::middleware::{limit_body, observe};
+use crate::web::middleware::{RequestSpan, limit_body, observe};
 use crate::web::session_store::DbSessionStore;
 
 pub const SESSION_COOKIE: &str = "agentdesk_session";
@@ -189,6 +189,7 @@ fn run(
             .wrap(from_fn(limit_body))
             .wrap(from_fn(render_errors))
             .wrap(from_fn(observe))
+            .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
     })
     .listen(listener)?
     .shutdown_timeout(grace);

@@ -12,4 +12,5 @@ pub mod paths;
 mod property_tests;
 pub mod roles;
 pub mod schema;
+pub mod version;
 pub mod version_status;

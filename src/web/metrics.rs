@@ -1,118 +1,73 @@
-//! Prometheus metrics kept in memory: requests by route and status, a latency histogram per route,
-//! and the pool's connections (read at scrape time).
+//! Prometheus metrics through `metrics` and `metrics-exporter-prometheus`: requests by route and
+//! status, a latency histogram per route, and the pool's connections (read at scrape time). Each
+//! application has its own recorder (not the process-global one), so several instances in one
+//! process (the tests) never mix their numbers.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
 use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
+pub struct Metrics(PrometheusRecorder);
 
-#[derive(Default)]
-struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_counter!(
+                "agentdesk_http_requests_total",
+                "HTTP requests by method, route and status."
+            );
+            metrics::describe_histogram!(
+                "agentdesk_http_request_duration_seconds",
+                metrics::Unit::Seconds,
+                "Time to answer a request, by route."
+            );
+            metrics::describe_gauge!(
+                "agentdesk_db_pool_connections",
+                "Database pool connections by state."
+            );
+        });
+        Metrics(recorder)
+    }
 }
-
-#[derive(Default)]
-pub struct Metrics(Mutex<Inner>);
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
         // Unknown methods share one series, so odd requests cannot grow memory without bound.
         let method = match method {
             "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
             _ => "OTHER",
         };
-        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *m.requests
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
-        let h = m.latency.entry(route.to_string()).or_default();
-        h.count += 1;
-        h.sum += secs;
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                h.buckets[i] += 1;
-            }
-        }
+        metrics::with_local_recorder(&self.0, || {
+            metrics::counter!(
+                "agentdesk_http_requests_total",
+                "method" => method.to_string(),
+                "route" => route.to_string(),
+                "status" => status.to_string()
+            )
+            .increment(1);
+            metrics::histogram!("agentdesk_http_request_duration_seconds", "route" => route.to_string())
+                .record(elapsed.as_secs_f64());
+        });
     }
 
-    /// The text exposition format.
+    /// The text exposition format, with the pool's connections as they are now.
     pub fn render(&self, pool: (u32, usize)) -> String {
-        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = String::new();
-        out.push_str(
-            "# HELP agentdesk_http_requests_total HTTP requests by method, route and status.\n",
-        );
-        out.push_str("# TYPE agentdesk_http_requests_total counter\n");
-        for ((method, route, status), n) in &m.requests {
-            let _ = writeln!(
-                out,
-                "agentdesk_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
-                esc(method),
-                esc(route)
-            );
-        }
-        out.push_str(
-            "# HELP agentdesk_http_request_duration_seconds Time to answer a request, by route.\n",
-        );
-        out.push_str("# TYPE agentdesk_http_request_duration_seconds histogram\n");
-        for (route, h) in &m.latency {
-            let r = esc(route);
-            for (i, le) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "agentdesk_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{le}\"}} {}",
-                    h.buckets[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "agentdesk_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "agentdesk_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "agentdesk_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
-                h.count
-            );
-        }
         let (size, idle) = pool;
-        out.push_str("# HELP agentdesk_db_pool_connections Database pool connections by state.\n");
-        out.push_str("# TYPE agentdesk_db_pool_connections gauge\n");
-        let _ = writeln!(
-            out,
-            "agentdesk_db_pool_connections{{state=\"idle\"}} {idle}"
-        );
-        let _ = writeln!(
-            out,
-            "agentdesk_db_pool_connections{{state=\"in_use\"}} {}",
-            (size as usize).saturating_sub(idle)
-        );
-        out
+        metrics::with_local_recorder(&self.0, || {
+            metrics::gauge!("agentdesk_db_pool_connections", "state" => "idle").set(idle as f64);
+            metrics::gauge!("agentdesk_db_pool_connections", "state" => "in_use")
+                .set((size as usize).saturating_sub(idle) as f64);
+        });
+        self.0.handle().render()
     }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -124,14 +79,28 @@ mod tests {
         let m = Metrics::default();
         m.observe("GET", "/login", 200, Duration::from_millis(3));
         m.observe("GET", "/login", 200, Duration::from_millis(300));
+        m.observe("BREW", "/login", 405, Duration::from_millis(1));
         let text = m.render((3, 1));
-        assert!(text.contains(
-            "agentdesk_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 2"
-        ));
-        assert!(text.contains(
-            "agentdesk_http_request_duration_seconds_bucket{route=\"/login\",le=\"0.005\"} 1"
-        ));
-        assert!(text.contains("agentdesk_http_request_duration_seconds_count{route=\"/login\"} 2"));
-        assert!(text.contains("agentdesk_db_pool_connections{state=\"in_use\"} 2"));
+        assert!(
+            text.contains(
+                "agentdesk_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("method=\"OTHER\""), "{text}");
+        assert!(
+            text.contains(
+                "agentdesk_http_request_duration_seconds_bucket{route=\"/login\",le=\"0.005\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("agentdesk_http_request_duration_seconds_count{route=\"/login\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("agentdesk_db_pool_connections{state=\"in_use\"} 2"),
+            "{text}"
+        );
     }
 }

@@ -29,24 +29,49 @@ fn accept_correlation_id(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
-/// Outermost middleware: assigns the correlation id, times and counts the request, logs it and sets
+/// The client's `X-Correlation-ID` when it is a sensible one, else a new id.
+fn correlation_id_of(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| accept_correlation_id(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The span every request runs in (through `tracing-actix-web`): each log line written while
+/// answering it carries the correlation id, method and path.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(req: &ServiceRequest) -> tracing::Span {
+        let id = correlation_id_of(req);
+        req.extensions_mut().insert(CorrelationId(id.clone()));
+        tracing::info_span!("request", correlation_id = %id, method = %req.method(), path = %req.path())
+    }
+
+    fn on_request_end<B: MessageBody>(
+        _span: tracing::Span,
+        _outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        // `observe` writes the access line, inside the span.
+    }
+}
+
+/// Outermost middleware but for the request span: takes the correlation id, times and counts the request, logs it and sets
 /// the security headers every response carries.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let id = req
-        .headers()
-        .get(CORRELATION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| accept_correlation_id(v))
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = match req.extensions().get::<CorrelationId>() {
+        Some(c) => c.0.clone(),
+        None => correlation_id_of(&req),
+    };
     req.extensions_mut().insert(CorrelationId(id.clone()));
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = req.method().clone();
-    let path = req.path().to_string();
 
     let mut res = match next.call(req).await {
         Ok(res) => res,
@@ -76,9 +101,17 @@ pub async fn observe(
             .observe(method.as_str(), &route, status.as_u16(), elapsed);
     }
     if status.is_server_error() {
-        tracing::warn!(correlation_id = %id, %method, %path, status = status.as_u16(), ms = elapsed.as_millis() as u64, "request failed");
+        tracing::warn!(
+            status = status.as_u16(),
+            ms = elapsed.as_millis() as u64,
+            "request failed"
+        );
     } else {
-        tracing::info!(correlation_id = %id, %method, %path, status = status.as_u16(), ms = elapsed.as_millis() as u64, "request");
+        tracing::info!(
+            status = status.as_u16(),
+            ms = elapsed.as_millis() as u64,
+            "request"
+        );
     }
 
     security_headers(res.headers_mut(), &id);
