@@ -41,8 +41,11 @@ async fn dashboard(
     let catalog_counts = vec![
         ("agent types".to_string(), catalog.len() as i64),
         (
-            "with a draft on top".to_string(),
-            catalog.iter().filter(|t| t.status == "draft").count() as i64,
+            "with a draft pending".to_string(),
+            catalog
+                .iter()
+                .filter(|t| t.draft_pending || t.status == "draft")
+                .count() as i64,
         ),
     ];
     let audit = audit::recent(c.conn(), None, 15)
