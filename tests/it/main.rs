@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod activity;
 mod agent_types_api;
 mod agent_types_pages;
 mod api_tokens;

@@ -346,7 +346,7 @@ async fn user_page(
         .into_iter()
         .map(TokenRow::from)
         .collect();
-    let audit = audit::recent(c.conn(), Some(("user", &id.to_string())), 25)
+    let audit = audit::recent(c.conn(), Some(("user", &id.to_string())), false, 25)
         .await?
         .into_iter()
         .map(AuditRow::from)
