@@ -108,10 +108,15 @@ pub async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
-/// Waits until the page's text contains `needle`.
+/// Waits until the page's text contains `needle` (line-break hints, `<wbr>`, aside).
 pub async fn see(c: &Client, needle: &str) {
     for _ in 0..100 {
-        if c.source().await.unwrap().contains(needle) {
+        if c.source()
+            .await
+            .unwrap()
+            .replace("<wbr>", "")
+            .contains(needle)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
