@@ -9,6 +9,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -21,6 +23,8 @@ pub struct Keys {
     pub cookie: actix_web::cookie::Key,
     /// Signs the CSRF token of visitors who are not signed in.
     csrf: [u8; 32],
+    /// Encrypts one-time secrets that pass through the session store (see `seal`).
+    seal: [u8; 32],
 }
 
 impl Keys {
@@ -35,10 +39,56 @@ impl Keys {
         let mut csrf = [0u8; 32];
         hk.expand(b"anonymous csrf token", &mut csrf)
             .expect("32 bytes is a valid HKDF length");
+        let mut seal = [0u8; 32];
+        hk.expand(b"one-time secrets in sessions", &mut seal)
+            .expect("32 bytes is a valid HKDF length");
         Keys {
             cookie: actix_web::cookie::Key::from(&cookie),
             csrf,
+            seal,
         }
+    }
+
+    /// Encrypts a secret that has to cross one redirect in the session (a generated one-time
+    /// password on its way to the page that shows it): the session store only ever holds this
+    /// ciphertext, bound to `context`, and the key is not in the database.
+    pub fn seal(&self, context: &str, secret: &str) -> String {
+        let cipher = <Aes256Gcm as aes_gcm::KeyInit>::new(&self.seal.into());
+        let nonce: [u8; 12] = rand::random();
+        let payload = Payload {
+            msg: secret.as_bytes(),
+            aad: context.as_bytes(),
+        };
+        let mut out = nonce.to_vec();
+        out.extend(
+            cipher
+                .encrypt(Nonce::from_slice(&nonce), payload)
+                .expect("AES-GCM encrypts any short message"),
+        );
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// The secret `seal` encrypted for this context; `None` when it was sealed for another context,
+    /// with another key, or altered.
+    pub fn open(&self, context: &str, sealed: &str) -> Option<String> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sealed)
+            .ok()?;
+        if raw.len() < 12 {
+            return None;
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let cipher = <Aes256Gcm as aes_gcm::KeyInit>::new(&self.seal.into());
+        let plain = cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()?;
+        String::from_utf8(plain).ok()
     }
 
     /// The CSRF token that belongs to a visitor's random nonce (kept in their cookie): only this
@@ -143,6 +193,24 @@ mod tests {
         assert_eq!(a.csrf_for_nonce("n1"), a.csrf_for_nonce("n1"));
         assert_ne!(a.csrf_for_nonce("n1"), a.csrf_for_nonce("n2"));
         assert_ne!(a.csrf_for_nonce("n1"), b.csrf_for_nonce("n1"));
+        assert_ne!(a.seal, a.csrf);
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_in_their_context_with_their_key() {
+        let a = Keys::derive(&Secret::new("a".repeat(40)));
+        let b = Keys::derive(&Secret::new("b".repeat(40)));
+        let sealed = a.seal("user 7", "one-time-pass");
+        assert!(!sealed.contains("one-time-pass"));
+        assert_ne!(
+            sealed,
+            a.seal("user 7", "one-time-pass"),
+            "a fresh nonce each time"
+        );
+        assert_eq!(a.open("user 7", &sealed).as_deref(), Some("one-time-pass"));
+        assert_eq!(a.open("user 8", &sealed), None);
+        assert_eq!(b.open("user 7", &sealed), None);
+        assert_eq!(a.open("user 7", "not base64!"), None);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 // agentdesk's only script (no inline JS: the CSP forbids it). Everything works without it;
-// it adds local times, confirmations and keeps htmx's CSRF header current.
+// it adds local times, confirmations, copy buttons and keeps htmx's CSRF header current.
 (function () {
   "use strict";
+
+  // Lets the stylesheet hide what only the script-less page needs (e.g. filter "Apply" buttons).
+  document.documentElement.classList.add("js");
 
   // Show <time datetime> values in the viewer's own timezone.
   function localTimes(root) {
@@ -50,8 +53,28 @@
     if (summary) summary.focus();
   }
 
+  // Copy buttons (data-copy="#id") appear only where the Clipboard API works; without them the
+  // value stays on the page to select by hand.
+  function copyButtons(root) {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    root.querySelectorAll("button[data-copy]").forEach(function (b) { b.hidden = false; });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("button[data-copy]");
+    var source = button && document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var status = button.parentNode.querySelector(".copy-status");
+    function say(text) { if (status) status.textContent = text; }
+    navigator.clipboard.writeText(source.textContent.trim()).then(
+      function () { say("Copied."); },
+      function () { say("Could not copy: select the text and copy it yourself."); }
+    );
+  });
+
   function init(root) {
     localTimes(root);
+    copyButtons(root);
     customerChoice(root);
     focusErrors(root);
   }

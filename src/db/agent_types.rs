@@ -89,15 +89,20 @@ pub async fn newest_published(
 pub struct TypeSummary {
     pub agent_type_id: String,
     pub display_name: String,
+    /// The version the type is known by: its newest published one, else its newest of any status.
     pub version: String,
     pub status: String,
     pub versions: i64,
     pub published_versions: i64,
+    /// A draft newer than `version` exists.
+    pub draft_pending: bool,
+    /// The latest change to any of its versions.
     pub updated_at: DateTime<Utc>,
 }
 
-/// Per type: its newest version (any status, or only published ones) and counts, filtered by a search
-/// over id and name and by the newest version's status.
+/// Per type: the version it is known by (its newest published one, else its newest), whether a newer
+/// draft is pending, and counts; filtered by a search over id and name and by that version's status
+/// (`pending`: types with a draft pending). `published_only` leaves drafts out altogether.
 pub async fn summaries(
     c: Conn<'_>,
     query: &str,
@@ -106,15 +111,19 @@ pub async fn summaries(
 ) -> sqlx::Result<Vec<TypeSummary>> {
     let pattern = format!("%{}%", super::users::escape_like(&query.to_lowercase()));
     on_conn!(c, e => sqlx::query_as(
-        "SELECT agent_type_id, display_name, version, status, versions, published_versions, updated_at FROM ( \
-           SELECT v.agent_type_id, v.display_name, v.version, v.status, v.updated_at, \
-                  ROW_NUMBER() OVER (PARTITION BY v.agent_type_id ORDER BY v.version_sort DESC) AS rn, \
+        "SELECT agent_type_id, display_name, version, status, versions, published_versions, \
+                (newest_draft IS NOT NULL AND newest_draft > version_sort) AS draft_pending, updated_at FROM ( \
+           SELECT v.agent_type_id, v.display_name, v.version, v.version_sort, v.status, \
+                  ROW_NUMBER() OVER (PARTITION BY v.agent_type_id \
+                    ORDER BY CASE WHEN v.status = 'published' THEN 0 ELSE 1 END, v.version_sort DESC) AS rn, \
                   COUNT(*) OVER (PARTITION BY v.agent_type_id) AS versions, \
-                  SUM(CASE WHEN v.status = 'published' THEN 1 ELSE 0 END) OVER (PARTITION BY v.agent_type_id) AS published_versions \
+                  SUM(CASE WHEN v.status = 'published' THEN 1 ELSE 0 END) OVER (PARTITION BY v.agent_type_id) AS published_versions, \
+                  MAX(CASE WHEN v.status = 'draft' THEN v.version_sort END) OVER (PARTITION BY v.agent_type_id) AS newest_draft, \
+                  MAX(v.updated_at) OVER (PARTITION BY v.agent_type_id) AS updated_at \
            FROM agent_type_versions v WHERE ($3 = FALSE OR v.status = 'published') \
-         ) newest \
+         ) known \
          WHERE rn = 1 AND ($1 = '%%' OR lower(agent_type_id) LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $1 ESCAPE '\\') \
-           AND ($2 IS NULL OR status = $2) \
+           AND ($2 IS NULL OR status = $2 OR ($2 = 'pending' AND newest_draft IS NOT NULL AND newest_draft > version_sort)) \
          ORDER BY lower(display_name), agent_type_id")
         .bind(&pattern).bind(status).bind(published_only).fetch_all(e).await)
 }

@@ -82,15 +82,29 @@ pub struct AuditEntry {
 const SELECT: &str = "SELECT a.id, a.at, a.actor_user_id, a.actor_role, u.email AS actor_email, a.entity_type, a.entity_id, \
      a.action, a.before, a.after, a.correlation_id FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id";
 
-/// The newest entries, optionally for one entity.
+/// The actions of signing in and out (see `accounts::login` and `accounts::record_logout`): routine
+/// entries that the activity lists can hide.
+pub const SIGN_IN_ACTIONS: [&str; 5] = [
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "logout",
+    "logout_everywhere",
+];
+
+/// The newest entries, optionally for one entity, optionally without sign-ins and sign-outs (left
+/// out by the query itself, so the limit counts only what is shown).
 pub async fn recent(
     c: Conn<'_>,
     entity: Option<(&str, &str)>,
+    hide_sign_ins: bool,
     limit: i64,
 ) -> sqlx::Result<Vec<AuditEntry>> {
     let (t, id) = entity.unzip();
+    let sign_ins = SIGN_IN_ACTIONS.map(|a| format!("'{a}'")).join(", ");
     let sql = sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE ($1 IS NULL OR (a.entity_type = $1 AND a.entity_id = $2)) ORDER BY a.id DESC LIMIT $3"
+        "{SELECT} WHERE ($1 IS NULL OR (a.entity_type = $1 AND a.entity_id = $2)) \
+         AND ($3 = FALSE OR a.action NOT IN ({sign_ins})) ORDER BY a.id DESC LIMIT $4"
     ));
-    on_conn!(c, e => sqlx::query_as(sql).bind(t).bind(id).bind(limit).fetch_all(e).await)
+    on_conn!(c, e => sqlx::query_as(sql).bind(t).bind(id).bind(hide_sign_ins).bind(limit).fetch_all(e).await)
 }

@@ -14,6 +14,7 @@ pub mod input_guard;
 pub mod login;
 pub mod metrics;
 pub mod middleware;
+pub mod one_time;
 pub mod pages;
 pub mod portal;
 pub mod schema_forms;

@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
+use askama::filters::Safe;
+
 use crate::db::audit::AuditEntry;
-use crate::domain::diff::{self, FieldChange};
+use crate::domain::diff;
 
 /// A timestamp: shown in UTC by the server, rewritten to the viewer's timezone by app.js.
 #[derive(Debug, Clone, Copy)]
@@ -21,13 +23,80 @@ impl std::fmt::Display for Ts {
     }
 }
 
+/// Escapes `s` for HTML and lets it wrap after `.`, `-`, `_`, `/` and before `@` (`<wbr>`), so a
+/// long e-mail address or id in a heading breaks at a sensible point instead of mid-word.
+pub fn breakable(s: &str) -> Safe<String> {
+    let mut out = String::with_capacity(s.len() + 16);
+    for ch in s.chars() {
+        if ch == '@' {
+            out.push_str("<wbr>");
+        }
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+        if matches!(ch, '.' | '-' | '_' | '/') {
+            out.push_str("<wbr>");
+        }
+    }
+    Safe(out)
+}
+
+/// Values longer than this are cut in the activity tables (the whole value is in the title).
+const SHOWN_CHARS: usize = 60;
+
+/// One value of a change: as shown (perhaps cut short) and whole.
+pub struct Shown {
+    pub text: String,
+    pub full: String,
+}
+
+impl Shown {
+    fn new(full: String) -> Self {
+        let text = match full.char_indices().nth(SHOWN_CHARS) {
+            Some((i, _)) => format!("{}…", full[..i].trim_end()),
+            None => full.clone(),
+        };
+        Shown { text, full }
+    }
+
+    pub fn is_cut(&self) -> bool {
+        self.text != self.full
+    }
+
+    pub fn is_absent(&self) -> bool {
+        self.full == diff::ABSENT
+    }
+}
+
+/// One changed path of an audit entry.
+pub struct ChangeLine {
+    pub path: String,
+    pub before: Shown,
+    pub after: Shown,
+}
+
+/// Up to this many changes are listed openly; more fold into a `<details>`.
+pub const OPEN_CHANGES: usize = 5;
+
 /// One audit entry as a row of the activity tables.
 pub struct AuditRow {
     pub at: Ts,
     pub actor: String,
     pub entity: String,
     pub action: String,
-    pub changes: Vec<FieldChange>,
+    pub changes: Vec<ChangeLine>,
+}
+
+impl AuditRow {
+    /// Whether the changes are folded away (too many to list openly).
+    pub fn folded(&self) -> bool {
+        self.changes.len() > OPEN_CHANGES
+    }
 }
 
 impl From<AuditEntry> for AuditRow {
@@ -45,7 +114,14 @@ impl From<AuditEntry> for AuditRow {
             changes: diff::changes(
                 a.before.as_ref().map(|j| &j.0),
                 a.after.as_ref().map(|j| &j.0),
-            ),
+            )
+            .into_iter()
+            .map(|c| ChangeLine {
+                path: c.path,
+                before: Shown::new(c.before),
+                after: Shown::new(c.after),
+            })
+            .collect(),
         }
     }
 }

@@ -113,7 +113,10 @@ async fn changes_are_audited_with_actor_and_correlation_id(engine: Engine) {
     // Staff see the history on the user's page, field by field.
     let (_, page) = admin.page(&format!("/admin/users/{id}")).await;
     assert!(page.contains("role changed"), "{page}");
-    assert!(page.contains("viewer → operator"));
+    assert!(
+        page.contains("role</code>: <del>viewer</del> → <ins>operator</ins>"),
+        "{page}"
+    );
 }
 
 async fn audit_rows_cannot_be_changed_or_removed(engine: Engine) {

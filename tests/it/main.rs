@@ -4,6 +4,7 @@
 mod helpers;
 mod jobs;
 
+mod activity;
 mod agent_types_api;
 mod agent_types_pages;
 mod api_tokens;

@@ -172,19 +172,33 @@ async fn generated_password_is_shown_once(engine: Engine) {
             ],
         )
         .await;
-    // Shown in the answer itself, never stored, not even in the session.
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let target = res.headers()["hx-push-url"].to_str().unwrap().to_string();
-    let page = res.text().await.unwrap();
-    let marker = "one-time password is ";
+    // A redirect to the new user's page (a reload cannot create them twice) ...
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let target = location(&res);
+    let id = app
+        .count("SELECT id FROM users WHERE email = 'gen@example.com'")
+        .await;
+    assert_eq!(target, format!("/admin/users/{id}"));
+    assert!(!target.contains('?'), "nothing secret in the URL");
+    let stored = session_states(&app).await;
+    // ... which shows the one-time password once.
+    let (status, page) = admin.page(&target).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Created gen@example.com."), "flash: {page}");
+    let marker = "id=\"one-time-password-value\">";
     let start = page.find(marker).expect("password shown") + marker.len();
-    let password = page[start..start + 20].to_string();
+    let password = page[start..start + page[start..].find('<').unwrap()].to_string();
+    assert_eq!(password.len(), 20, "{password}");
     let (_, again) = admin.page(&target).await;
     assert!(!again.contains(&password), "shown only once");
-    let stored = app
-        .count("SELECT COUNT(*) FROM sessions WHERE CAST(state AS TEXT) LIKE '%one-time password%'")
-        .await;
-    assert_eq!(stored, 0, "the password never reaches the session store");
+    assert!(!again.contains("one-time-password-value"));
+    // On its way it crossed the session store sealed: never as plain text.
+    assert!(stored.contains("one_time_secret"), "{stored}");
+    assert!(
+        !stored.contains(&password),
+        "the session store never sees it"
+    );
+    assert!(!session_states(&app).await.contains("one_time_secret"));
     let c = app.client();
     let res = c.login("gen@example.com", &password).await;
     assert_eq!(location(&res), "/account/password", "must change it first");
@@ -300,4 +314,14 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(engine: Engine) {
             .await,
         1
     );
+}
+
+/// Every session's stored state, as one text.
+async fn session_states(app: &TestApp) -> String {
+    let sql = "SELECT CAST(state AS TEXT) FROM sessions";
+    let rows: Vec<String> = match &app.db {
+        agentdesk::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        agentdesk::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+    };
+    rows.join("\n")
 }

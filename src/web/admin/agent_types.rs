@@ -58,6 +58,7 @@ pub struct TypeItem {
     name: String,
     version: String,
     status: String,
+    draft_pending: bool,
     versions: i64,
     hires: i64,
     updated: Ts,
@@ -98,7 +99,7 @@ async fn list(
     let ListQuery { q, status } = q.into_inner();
     let q = q.trim().to_string();
     let status = match status.as_str() {
-        "draft" | "published" | "retired" => status,
+        "draft" | "published" | "retired" | "pending" => status,
         _ => String::new(),
     };
     let rows = {
@@ -118,6 +119,7 @@ async fn list(
             name: r.display_name,
             version: r.version,
             status: r.status,
+            draft_pending: r.draft_pending,
             versions: r.versions,
             // Hiring arrives with the hired-agents feature; until then nobody can have hired one.
             hires: 0,
@@ -144,7 +146,8 @@ pub struct VersionItem {
     created: Ts,
     created_by: String,
     published: Option<Ts>,
-    published_by: String,
+    /// Who published it; `None` for the system (built-in types, the command line).
+    published_by: Option<String>,
     retired: Option<Ts>,
 }
 
@@ -160,7 +163,7 @@ impl From<&StoredVersion> for VersionItem {
                 .clone()
                 .unwrap_or_else(|| "built in".into()),
             published: v.row.published_at.map(Ts),
-            published_by: v.row.published_by_email.clone().unwrap_or_default(),
+            published_by: v.row.published_by_email.clone(),
             retired: v.row.retired_at.map(Ts),
         }
     }

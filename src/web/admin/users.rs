@@ -14,6 +14,7 @@ use crate::web::AppState;
 use crate::web::account::TokenRow;
 use crate::web::auth::{Admin, audit_context};
 use crate::web::forms::Form;
+use crate::web::one_time;
 use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other, wants_fragment};
 use crate::web::view::{AuditRow, Ts};
 
@@ -265,31 +266,16 @@ async fn create(
     match FormErrors::from_result(result)? {
         Ok(created) => {
             let id = created.user.id;
-            match created.generated_password {
-                // Shown in this response only, never stored (not even in the session).
-                Some(p) => {
-                    let mut page = user_page(&state, ctx, id, FormErrors::default()).await?;
-                    page.secret_notice = Some(format!(
-                        "Created {}. Their one-time password is {p} — it is shown only now.",
-                        created.user.email
-                    ));
-                    let mut res = render(StatusCode::CREATED, &page)?;
-                    res.headers_mut().insert(
-                        actix_web::http::header::HeaderName::from_static("hx-push-url"),
-                        actix_web::http::header::HeaderValue::from_str(&format!(
-                            "/admin/users/{id}"
-                        ))
-                        .expect("ascii"),
-                    );
-                    return Ok(res);
-                }
-                None => flash(
-                    &session,
-                    "success",
-                    format!("Created {}.", created.user.email),
-                ),
+            flash(
+                &session,
+                "success",
+                format!("Created {}.", created.user.email),
+            );
+            if let Some(p) = created.generated_password {
+                // Crosses the redirect sealed; the user's page shows it once and drops it.
+                one_time::stash(&session, &state.keys, &format!("user {id}"), &p);
             }
-            Ok(see_other(&format!("/admin/users/{}", created.user.id)))
+            Ok(see_other(&format!("/admin/users/{id}")))
         }
         Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -319,8 +305,8 @@ struct UserPage {
     audit: Vec<AuditRow>,
     errors: FormErrors,
     password_help: String,
-    /// A one-time password to show once.
-    secret_notice: Option<String>,
+    /// A generated one-time password, shown on this page once.
+    one_time_password: Option<String>,
 }
 
 async fn user_page(
@@ -346,7 +332,7 @@ async fn user_page(
         .into_iter()
         .map(TokenRow::from)
         .collect();
-    let audit = audit::recent(c.conn(), Some(("user", &id.to_string())), 25)
+    let audit = audit::recent(c.conn(), Some(("user", &id.to_string())), false, 25)
         .await?
         .into_iter()
         .map(AuditRow::from)
@@ -364,17 +350,20 @@ async fn user_page(
         audit,
         errors,
         password_help: format!("At least {MIN_PASSWORD_LEN} characters."),
-        secret_notice: None,
+        one_time_password: None,
     })
 }
 
 async fn detail(
     state: web::Data<AppState>,
+    session: Session,
     _admin: Admin,
     ctx: PageCtx,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let page = user_page(&state, ctx, path.into_inner(), FormErrors::default()).await?;
+    let id = path.into_inner();
+    let mut page = user_page(&state, ctx, id, FormErrors::default()).await?;
+    page.one_time_password = one_time::take(&session, &state.keys, &format!("user {id}"));
     render(StatusCode::OK, &page)
 }
 
