@@ -11,13 +11,13 @@ use actix_web::middleware::from_fn;
 use actix_web::web as aw;
 use actix_web::{App, HttpServer};
 
-use crate::accounts::{self, Bootstrap};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::audit::AuditContext;
 use crate::db::{Db, PoolSettings, migrate};
+use crate::domain::actor::Actor;
 use crate::jobs;
 use crate::keys::Keys;
+use crate::service::accounts::{self, Bootstrap};
 use crate::web::AppState;
 use crate::web::csrf::csrf_guard;
 use crate::web::errors::render_errors;
@@ -54,11 +54,7 @@ pub async fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow:
 
 /// Creates the first admin when the database has none (from the settings, or with a one-time
 /// password to print).
-pub async fn bootstrap(
-    db: &Db,
-    settings: &Settings,
-    ctx: &AuditContext,
-) -> anyhow::Result<Bootstrap> {
+pub async fn bootstrap(db: &Db, settings: &Settings, ctx: &Actor) -> anyhow::Result<Bootstrap> {
     let configured = settings.admin_email.clone().zip(
         settings
             .admin_password
@@ -83,7 +79,7 @@ impl Application {
     /// Prepares everything and binds the listener (port 0 picks a free port, as tests do).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let db = prepare_database(&settings, clock.as_ref()).await?;
-        let ctx = AuditContext::system("startup", clock.now());
+        let ctx = Actor::system("startup", clock.now());
         let bootstrap = bootstrap(&db, &settings, &ctx).await?;
         for id in crate::catalog::seed_builtins(&db, &ctx)
             .await

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::accounts::{self, Bootstrap, CreateUser, CustomerChoice};
 use crate::app::{Application, prepare_database};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{SETTINGS_HELP, Settings};
-use crate::db::audit::AuditContext;
 use crate::db::{Db, Engine, PoolSettings, migrate, users};
+use crate::domain::actor::Actor;
 use crate::domain::roles::{Role, normalise_email};
+use crate::service::accounts::{self, Bootstrap, CreateUser, CustomerChoice};
 
 #[derive(Parser, Debug)]
 #[command(name = "agentdesk", version, about = "agentdesk: the admin and customer portal of an AI-agent workforce platform", after_help = SETTINGS_HELP)]
@@ -167,7 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = prepare_database(&settings, clock.as_ref()).await?;
             crate::keys::master_secret(&db, &settings).await?;
             println!("Database ready ({}).", db.engine().name());
-            let ctx = AuditContext::system("cli:seed", clock.now());
+            let ctx = Actor::system("cli:seed", clock.now());
             print_bootstrap(&crate::app::bootstrap(&db, &settings, &ctx).await?);
             let added = crate::catalog::seed_builtins(&db, &ctx)
                 .await
@@ -225,7 +225,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None
             };
             let db = prepare_database(&settings, clock.as_ref()).await?;
-            let ctx = AuditContext::system("cli:user-create", clock.now());
+            let ctx = Actor::system("cli:user-create", clock.now());
             let input = CreateUser {
                 email,
                 role,
@@ -260,7 +260,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 users::by_email(c.conn(), &email).await?
             }
             .ok_or_else(|| anyhow::anyhow!("no user with e-mail {email}"))?;
-            let ctx = AuditContext::system("cli:token-create", clock.now());
+            let ctx = Actor::system("cli:token-create", clock.now());
             let (_, token) = accounts::create_token(&db, &ctx, user.id, &name)
                 .await
                 .map_err(describe)?;

@@ -1,8 +1,6 @@
 //! agentdesk: the admin and customer portal of an AI-agent workforce platform.
 
-pub mod accounts;
 pub mod app;
-pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -12,4 +10,8 @@ pub mod error;
 pub mod jobs;
 pub mod keys;
 pub mod passwords;
+pub mod service;
 pub mod web;
+
+/// Until every caller has moved to `service::catalog`.
+pub use service::catalog;

@@ -26,3 +26,6 @@ CREATE TABLE job_runs (
     error        TEXT NULL
 );
 CREATE INDEX job_runs_job_idx ON job_runs (job, id);
+
+-- Staff acting for a customer are recorded as on behalf of that customer.
+ALTER TABLE audit_log ADD COLUMN on_behalf_of TEXT NULL;

@@ -1,3 +1,4 @@
+ALTER TABLE audit_log DROP COLUMN on_behalf_of;
 DROP TABLE job_runs;
 DROP TABLE job_leases;
 DROP TRIGGER users_search_customer_name;

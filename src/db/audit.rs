@@ -6,29 +6,8 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use super::Conn;
-use crate::domain::roles::Role;
+use crate::domain::actor::Actor;
 use crate::on_conn;
-
-/// Who did it and under which request: what every audit entry carries besides the change itself.
-#[derive(Debug, Clone)]
-pub struct AuditContext {
-    pub actor_user_id: Option<i64>,
-    pub actor_role: Option<Role>,
-    pub correlation_id: String,
-    pub now: DateTime<Utc>,
-}
-
-impl AuditContext {
-    /// Changes made from the command line or at start-up, by nobody signed in.
-    pub fn system(correlation_id: impl Into<String>, now: DateTime<Utc>) -> Self {
-        AuditContext {
-            actor_user_id: None,
-            actor_role: None,
-            correlation_id: correlation_id.into(),
-            now,
-        }
-    }
-}
 
 /// One change of state.
 pub struct Change<'a> {
@@ -39,13 +18,14 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
-pub async fn record(c: Conn<'_>, ctx: &AuditContext, change: Change<'_>) -> sqlx::Result<()> {
+pub async fn record(c: Conn<'_>, actor: &Actor, change: Change<'_>) -> sqlx::Result<()> {
     crate::execute!(c, sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor_role, entity_type, entity_id, action, before, after, correlation_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(ctx.now).bind(ctx.actor_user_id).bind(ctx.actor_role.map(|r| r.as_str()))
+        "INSERT INTO audit_log (at, actor_user_id, actor_role, entity_type, entity_id, action, before, after, correlation_id, on_behalf_of) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(actor.now).bind(actor.user_id).bind(actor.role.map(|r| r.as_str()))
         .bind(change.entity_type).bind(change.entity_id).bind(change.action)
-        .bind(change.before.map(Json)).bind(change.after.map(Json)).bind(&ctx.correlation_id)
+        .bind(change.before.map(Json)).bind(change.after.map(Json)).bind(&actor.correlation_id)
+        .bind(actor.on_behalf_of.as_deref())
         )?;
     Ok(())
 }

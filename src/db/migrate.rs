@@ -352,7 +352,7 @@ mod tests {
         (
             Engine::Postgres,
             "0003_hardening",
-            "79b9f16007104abe2f187bc6ca19ac26",
+            "c1797b04b054adf28320ed8eb7acbffe",
         ),
         (
             Engine::Sqlite,
@@ -367,7 +367,7 @@ mod tests {
         (
             Engine::Sqlite,
             "0003_hardening",
-            "7abf2dd33083934aa9f00114521cf4b7",
+            "b47b0d0d1e958d994826f207bafb51e5",
         ),
     ];
 

@@ -1,5 +1,6 @@
 //! Pure types and rules, no I/O.
 
+pub mod actor;
 pub mod builtin;
 pub mod definition;
 pub mod definition_diff;

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::accounts;
 use crate::clock::Clock;
 use crate::db::{Db, jobs};
+use crate::service::accounts;
 
 /// The kinds of job a pass runs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,19 +2,19 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
 
 use super::AppState;
-use super::auth::{SignedIn, audit_context};
+use super::auth::SignedIn;
 use super::forms::{Form, violations};
 use super::pages::{FormErrors, PageCtx, flash, render, see_other};
 use super::view::Ts;
-use crate::accounts;
-use crate::db::tokens::{self, ApiToken};
 use crate::error::AppError;
+use crate::service::accounts;
+use crate::service::users::{self, ApiToken};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -57,8 +57,7 @@ struct TokensPage {
 }
 
 async fn list(state: &AppState, user_id: i64) -> Result<Vec<TokenRow>, AppError> {
-    let mut c = state.db.acquire().await?;
-    Ok(tokens::for_user(c.conn(), user_id)
+    Ok(users::tokens_of(&state.db, user_id)
         .await?
         .into_iter()
         .map(TokenRow::from)
@@ -95,7 +94,6 @@ struct TokenForm {
 }
 
 async fn create_token(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: SignedIn,
     ctx: PageCtx,
@@ -104,13 +102,7 @@ async fn create_token(
     let result = match form.validate() {
         Err(e) => Err(AppError::invalid(violations(&e))),
         Ok(()) => {
-            accounts::create_token(
-                &state.db,
-                &audit_context(&req, &state, Some(&user.user)),
-                user.user.id,
-                &form.name,
-            )
-            .await
+            accounts::create_token(&state.db, &user.actor.clone(), user.user.id, &form.name).await
         }
     };
     match FormErrors::from_result(result)? {
@@ -145,13 +137,12 @@ async fn create_token(
 }
 
 async fn revoke_token(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     user: SignedIn,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let audit = audit_context(&req, &state, Some(&user.user));
+    let audit = user.actor.clone();
     let t =
         accounts::revoke_token(&state.db, &audit, path.into_inner(), Some(user.user.id)).await?;
     flash(&session, "success", format!("Token “{}” revoked.", t.name));

@@ -1,15 +1,15 @@
 //! `/api/v1`: JSON for integrations. Errors are problem documents (see `errors`).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Admin, SignedIn, audit_context};
-use crate::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
+use super::auth::{Admin, SignedIn};
 use crate::domain::schema;
 use crate::error::AppError;
+use crate::service::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -48,7 +48,7 @@ async fn list_types(
     user: SignedIn,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = q.include.as_deref() == Some("drafts") && user.user.role.is_staff();
+    let drafts = q.include.as_deref() == Some("drafts") && user.scope().is_staff();
     let items: Vec<Value> = catalog::newest_versions(&state.db, !drafts)
         .await?
         .iter()
@@ -57,33 +57,13 @@ async fn list_types(
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
-/// A version the caller may see: customers see published and retired versions only.
-async fn visible(
-    state: &AppState,
-    user: &SignedIn,
-    type_id: &str,
-    version: &str,
-) -> Result<StoredVersion, AppError> {
-    let v = catalog::get(&state.db, type_id, version)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if v.is_draft() && !user.user.role.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    Ok(v)
-}
-
 async fn get_type(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let type_id = path.into_inner();
-    let staff = user.user.role.is_staff();
-    let versions = catalog::versions_of(&state.db, &type_id, !staff).await?;
-    if versions.is_empty() {
-        return Err(AppError::NotFound);
-    }
+    let versions = catalog::visible_versions(&state.db, &user.scope(), &type_id).await?;
     let newest = catalog::newest_published(&state.db, &type_id).await?;
     Ok(HttpResponse::Ok().json(json!({
         "agent_type_id": type_id,
@@ -102,18 +82,21 @@ async fn get_version(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
-    Ok(HttpResponse::Ok().json(visible(&state, &user, &type_id, &version).await?.to_json()))
+    Ok(HttpResponse::Ok().json(
+        catalog::visible(&state.db, &user.scope(), &type_id, &version)
+            .await?
+            .to_json(),
+    ))
 }
 
 /// Creates a draft version from a whole definition, or, with `{"copy_from": "type@version",
 /// "version": "1.1.0"}`, as a copy of an existing version.
 async fn create_version(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let ctx = audit_context(&req, &state, Some(&admin.user));
+    let ctx = admin.actor.clone();
     let body = body.into_inner();
     let created = match (
         body.get("copy_from").and_then(Value::as_str),
@@ -136,26 +119,24 @@ async fn create_version(
 }
 
 async fn update_version(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
     path: web::Path<(String, String)>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
-    let ctx = audit_context(&req, &state, Some(&admin.user));
+    let ctx = admin.actor.clone();
     let updated = catalog::update_draft(&state.db, &ctx, &type_id, &version, &body).await?;
     Ok(HttpResponse::Ok().json(updated.to_json()))
 }
 
 async fn publish(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
-    let ctx = audit_context(&req, &state, Some(&admin.user));
+    let ctx = admin.actor.clone();
     Ok(HttpResponse::Ok().json(
         catalog::transition(&state.db, &ctx, &type_id, &version, PUBLISHED)
             .await?
@@ -164,13 +145,12 @@ async fn publish(
 }
 
 async fn retire(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
-    let ctx = audit_context(&req, &state, Some(&admin.user));
+    let ctx = admin.actor.clone();
     Ok(HttpResponse::Ok().json(
         catalog::transition(&state.db, &ctx, &type_id, &version, RETIRED)
             .await?
@@ -190,7 +170,7 @@ async fn config_schema(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
-    let v = visible(&state, &user, &type_id, &version).await?;
+    let v = catalog::visible(&state.db, &user.scope(), &type_id, &version).await?;
     let id = format!("/api/v1/agent-types/{type_id}/versions/{version}/config.schema.json");
     let title = format!("{} {} configuration", v.definition.name(), v.row.version);
     Ok(schema_json(schema::export(
@@ -206,7 +186,7 @@ async fn settings_schema(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (type_id, version, template_id) = path.into_inner();
-    let v = visible(&state, &user, &type_id, &version).await?;
+    let v = catalog::visible(&state.db, &user.scope(), &type_id, &version).await?;
     let t = v
         .definition
         .template(&template_id)

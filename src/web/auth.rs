@@ -13,12 +13,11 @@ use futures_util::future::LocalBoxFuture;
 use super::AppState;
 use super::middleware::CorrelationId;
 use super::session_store::{PRINCIPAL_KEY, USER_ID_KEY};
-use crate::db::audit::AuditContext;
-use crate::db::tokens;
-use crate::db::users::User;
+use crate::domain::actor::{Actor, Scope};
 use crate::domain::roles::Role;
 use crate::error::AppError;
-use crate::passwords;
+use crate::service::sessions;
+use crate::service::users::User;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthVia {
@@ -57,21 +56,7 @@ pub async fn principal_of(req: &HttpRequest) -> Result<Option<Principal>, AppErr
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| anyhow::anyhow!("no app state"))?
             .clone();
-        let hash = passwords::token_hash(token);
-        let mut c = state.db.acquire().await?;
-        let Some((token_id, last_used, user)) =
-            tokens::find_live_with_user(c.conn(), &hash).await?
-        else {
-            return Err(AppError::Unauthenticated);
-        };
-        if user.disabled {
-            return Err(AppError::Unauthenticated);
-        }
-        let now = state.clock.now();
-        // Record use at most once a minute per token: cheap, and precise enough for "last used".
-        if last_used.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
-            tokens::mark_used(c.conn(), token_id, now).await?;
-        }
+        let user = sessions::user_for_token(&state.db, token, state.clock.now()).await?;
         Some(Principal {
             user,
             via: AuthVia::Token,
@@ -125,12 +110,23 @@ fn is_write(m: &Method) -> bool {
 macro_rules! guard {
     ($(#[$doc:meta])* $name:ident, |$req:ident, $p:ident| $check:expr) => {
         $(#[$doc])*
-        pub struct $name(pub Principal);
+        pub struct $name {
+            pub principal: Principal,
+            /// Who acts in this request: what every change is recorded with.
+            pub actor: Actor,
+        }
 
         impl Deref for $name {
             type Target = Principal;
             fn deref(&self) -> &Principal {
-                &self.0
+                &self.principal
+            }
+        }
+
+        impl $name {
+            /// Whose data this request may read.
+            pub fn scope(&self) -> Scope {
+                scope_of(&self.principal.user)
             }
         }
 
@@ -143,7 +139,8 @@ macro_rules! guard {
                 Box::pin(async move {
                     let $p = signed_in(&$req).await?;
                     $check?;
-                    Ok($name($p))
+                    let actor = actor_for(&$req, &$p.user);
+                    Ok($name { principal: $p, actor })
                 })
             }
         }
@@ -194,13 +191,37 @@ guard!(
     }
 );
 
-/// Per-request context for writes: the audit actor, the correlation id and the time.
-pub fn audit_context(req: &HttpRequest, state: &AppState, actor: Option<&User>) -> AuditContext {
-    AuditContext {
-        actor_user_id: actor.map(|u| u.id),
-        actor_role: actor.map(|u| u.role),
-        correlation_id: correlation_id(req),
-        now: state.clock.now(),
+/// The actor of a request made by `user`: produced once, by the guards.
+pub fn actor_for(req: &HttpRequest, user: &User) -> Actor {
+    Actor::user(user.id, user.role, correlation_id(req), now(req))
+}
+
+/// The actor of a request nobody is signed in for (a sign-in attempt).
+pub fn anonymous_actor(req: &HttpRequest) -> Actor {
+    Actor::system(correlation_id(req), now(req))
+}
+
+fn now(req: &HttpRequest) -> chrono::DateTime<chrono::Utc> {
+    req.app_data::<web::Data<AppState>>()
+        .map(|s| s.clock.now())
+        .unwrap_or_else(chrono::Utc::now)
+}
+
+/// Staff read everything; a customer's user only their customer's data.
+pub fn scope_of(user: &User) -> Scope {
+    match (&user.customer_id, user.role) {
+        (Some(id), Role::Customer) => Scope::Customer(id.clone()),
+        _ if user.role.is_staff() => Scope::Staff,
+        // A customer role without a customer (the database forbids it) sees nothing.
+        _ => Scope::Customer(String::new()),
+    }
+}
+
+/// The actor for `actor` acting in this request (kept while the editor moves to the guards' actor).
+pub fn audit_context(req: &HttpRequest, _state: &AppState, actor: Option<&User>) -> Actor {
+    match actor {
+        Some(u) => actor_for(req, u),
+        None => anonymous_actor(req),
     }
 }
 

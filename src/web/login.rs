@@ -8,14 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{SignedIn, audit_context, client_ip, principal_of};
+use super::auth::{SignedIn, actor_for, anonymous_actor, client_ip, principal_of};
 use super::csrf::{CSRF_SESSION_KEY, session_token};
 use super::forms::Form;
 use super::pages::{FormErrors, PageCtx, flash, render, safe_local_path, see_other};
 use super::session_store::USER_ID_KEY;
-use crate::accounts::{self, LoginError};
 use crate::domain::roles::MIN_PASSWORD_LEN;
 use crate::error::{AppError, Violation};
+use crate::service::accounts::{self, LoginError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/login").get(login_page).post(login_submit))
@@ -94,7 +94,7 @@ async fn login_submit(
     ctx: PageCtx,
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let audit = audit_context(&req, &state, None);
+    let audit = anonymous_actor(&req);
     let next = safe_local_path(&form.next).unwrap_or_default();
     let again = |status: StatusCode, error: String| {
         render(
@@ -187,13 +187,7 @@ async fn logout(
 ) -> Result<HttpResponse, AppError> {
     if let Some(p) = principal_of(&req).await? {
         let everywhere = form.everywhere.is_some();
-        accounts::record_logout(
-            &state.db,
-            &audit_context(&req, &state, Some(&p.user)),
-            &p.user,
-            everywhere,
-        )
-        .await?;
+        accounts::record_logout(&state.db, &actor_for(&req, &p.user), &p.user, everywhere).await?;
     }
     session.purge();
     Ok(see_other("/login?signed_out=1"))
@@ -235,7 +229,6 @@ struct PasswordForm {
 }
 
 async fn password_submit(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     user: SignedIn,
@@ -248,7 +241,7 @@ async fn password_submit(
             "The two new passwords differ.",
         )]))
     } else {
-        let audit = audit_context(&req, &state, Some(&user.user));
+        let audit = user.actor.clone();
         accounts::change_own_password(
             &state.db,
             &audit,

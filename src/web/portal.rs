@@ -7,8 +7,8 @@ use askama::Template;
 use super::AppState;
 use super::auth::CustomerUser;
 use super::pages::{PageCtx, render};
-use crate::db::customers;
 use crate::error::AppError;
+use crate::service::customers;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/portal").get(home));
@@ -29,10 +29,7 @@ async fn home(
     ctx: PageCtx,
 ) -> Result<HttpResponse, AppError> {
     let id = user.user.customer_id.clone().ok_or(AppError::NotFound)?;
-    let mut c = state.db.acquire().await?;
-    let customer = customers::by_id(c.conn(), &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let customer = customers::get(&state.db, &user.scope(), &id).await?;
     render(
         StatusCode::OK,
         &PortalHome {

@@ -14,15 +14,13 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration as CookieDuration;
 
 use crate::clock::Clock;
-use crate::db::{Db, sessions};
+use crate::db::Db;
+use crate::service::sessions;
 
 /// Session keys in the state map that the store reads.
 pub const USER_ID_KEY: &str = "uid";
 /// The signed-in user as loaded with the session; filled by `load`, never stored.
 pub const PRINCIPAL_KEY: &str = "__principal";
-
-/// Writing the idle deadline again is skipped while it is less than this stale.
-const TOUCH_SLACK_SECONDS: i64 = 60;
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -44,19 +42,14 @@ fn ttl(d: &CookieDuration) -> chrono::Duration {
     chrono::Duration::seconds(d.whole_seconds())
 }
 
-fn new_key() -> String {
-    crate::passwords::random_urlsafe(32)
-}
-
-/// What is stored for a cookie's key.
-pub fn key_hash(key: &str) -> String {
-    crate::passwords::token_hash(key)
-}
-
 /// The state as stored: without what `load` added.
 fn stored(mut state: HashMap<String, String>) -> HashMap<String, String> {
     state.remove(PRINCIPAL_KEY);
     state
+}
+
+fn other<E: From<anyhow::Error>>(e: crate::error::AppError) -> E {
+    E::from(anyhow::anyhow!(e))
 }
 
 impl SessionStore for DbSessionStore {
@@ -64,34 +57,18 @@ impl SessionStore for DbSessionStore {
         &self,
         session_key: &SessionKey,
     ) -> Result<Option<HashMap<String, String>>, LoadError> {
-        let now = self.clock.now();
-        let hash = key_hash(session_key.as_ref());
-        let mut c = self
-            .db
-            .acquire()
+        let life = sessions::Lifetimes {
+            idle: self.idle,
+            max: self.max_lifetime,
+        };
+        let Some(loaded) = sessions::load(&self.db, session_key.as_ref(), self.clock.now(), life)
             .await
-            .map_err(|e| LoadError::Other(e.into()))?;
-        let Some(row) = sessions::load(c.conn(), &hash)
-            .await
-            .map_err(|e| LoadError::Other(e.into()))?
+            .map_err(|e| LoadError::Other(anyhow::anyhow!(e)))?
         else {
             return Ok(None);
         };
-        if row.expires_at <= now || row.created_at + self.max_lifetime <= now {
-            sessions::delete(c.conn(), &hash)
-                .await
-                .map_err(|e| LoadError::Other(e.into()))?;
-            return Ok(None);
-        }
-        let deadline = now + self.idle;
-        if row.expires_at < deadline - chrono::Duration::seconds(TOUCH_SLACK_SECONDS) {
-            sessions::touch(c.conn(), &hash, deadline)
-                .await
-                .map_err(|e| LoadError::Other(e.into()))?;
-        }
-        let user = row.user().map_err(|e| LoadError::Other(e.into()))?;
-        let mut state = stored(row.state.0);
-        if let Some(user) = user {
+        let mut state = stored(loaded.state);
+        if let Some(user) = loaded.user {
             let json = serde_json::to_string(&user).map_err(|e| LoadError::Other(e.into()))?;
             state.insert(PRINCIPAL_KEY.into(), json);
         }
@@ -105,22 +82,9 @@ impl SessionStore for DbSessionStore {
     ) -> Result<SessionKey, SaveError> {
         let state = stored(state);
         let now = self.clock.now();
-        let key = new_key();
-        let mut c = self
-            .db
-            .acquire()
+        let key = sessions::create(&self.db, &state, user_id(&state), now, now + ttl(ttl_))
             .await
-            .map_err(|e| SaveError::Other(e.into()))?;
-        sessions::insert(
-            c.conn(),
-            &key_hash(&key),
-            user_id(&state),
-            &state,
-            now,
-            now + ttl(ttl_),
-        )
-        .await
-        .map_err(|e| SaveError::Other(e.into()))?;
+            .map_err(|e| SaveError::Other(anyhow::anyhow!(e)))?;
         SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
     }
 
@@ -131,27 +95,21 @@ impl SessionStore for DbSessionStore {
         ttl_: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
         let state = stored(state);
-        let now = self.clock.now();
-        let mut c = self
-            .db
-            .acquire()
-            .await
-            .map_err(|e| UpdateError::Other(e.into()))?;
-        let live = sessions::update(
-            c.conn(),
-            &key_hash(session_key.as_ref()),
-            user_id(&state),
+        let expires = self.clock.now() + ttl(ttl_);
+        let live = sessions::replace(
+            &self.db,
+            session_key.as_ref(),
             &state,
-            now + ttl(ttl_),
+            user_id(&state),
+            expires,
         )
         .await
-        .map_err(|e| UpdateError::Other(e.into()))?;
+        .map_err(|e| UpdateError::Other(anyhow::anyhow!(e)))?;
         if live {
             return Ok(session_key);
         }
         // The session was ended meanwhile (signed out elsewhere): never resurrect it under the old
         // key; an anonymous state may start afresh, a signed-in one may not.
-        drop(c);
         if user_id(&state).is_some() {
             return Ok(session_key);
         }
@@ -166,15 +124,15 @@ impl SessionStore for DbSessionStore {
         session_key: &SessionKey,
         ttl_: &CookieDuration,
     ) -> Result<(), anyhow::Error> {
-        let now = self.clock.now();
-        let mut c = self.db.acquire().await?;
-        sessions::touch(c.conn(), &key_hash(session_key.as_ref()), now + ttl(ttl_)).await?;
-        Ok(())
+        let expires = self.clock.now() + ttl(ttl_);
+        sessions::touch(&self.db, session_key.as_ref(), expires)
+            .await
+            .map_err(other)
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
-        let mut c = self.db.acquire().await?;
-        sessions::delete(c.conn(), &key_hash(session_key.as_ref())).await?;
-        Ok(())
+        sessions::end(&self.db, session_key.as_ref())
+            .await
+            .map_err(other)
     }
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use askama::filters::Safe;
 
-use crate::db::audit::AuditEntry;
 use crate::domain::diff;
+use crate::service::activity::AuditEntry;
 
 /// A timestamp: shown in UTC by the server, rewritten to the viewer's timezone by app.js.
 #[derive(Debug, Clone, Copy)]

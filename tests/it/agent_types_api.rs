@@ -508,8 +508,8 @@ async fn seeding_is_idempotent_and_never_overwrites(engine: Engine) {
     );
     app.exec("UPDATE agent_type_versions SET display_name = 'Renamed by staff' WHERE id = 'marketing.healthcare.v1@1.0.0'").await.unwrap();
     app.exec("UPDATE agent_type_versions SET status = 'retired' WHERE id = 'trading.delta_futures.v1@1.0.0'").await.unwrap();
-    let ctx = agentdesk::db::audit::AuditContext::system("test", chrono::Utc::now());
-    let added = agentdesk::catalog::seed_builtins(&app.db, &ctx)
+    let ctx = agentdesk::domain::actor::Actor::system("test", chrono::Utc::now());
+    let added = agentdesk::service::catalog::seed_builtins(&app.db, &ctx)
         .await
         .unwrap();
     assert!(added.is_empty());

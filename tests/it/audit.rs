@@ -1,3 +1,4 @@
+use agentdesk::clock::Clock;
 use agentdesk::db::Db;
 use reqwest::StatusCode;
 
@@ -6,8 +7,48 @@ use crate::helpers::*;
 
 both_engines!(
     changes_are_audited_with_actor_and_correlation_id,
-    audit_rows_cannot_be_changed_or_removed
+    audit_rows_cannot_be_changed_or_removed,
+    staff_acting_for_a_customer_are_recorded_as_on_behalf
 );
+
+async fn staff_acting_for_a_customer_are_recorded_as_on_behalf(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let actor = agentdesk::domain::actor::Actor::user(
+        1,
+        agentdesk::domain::roles::Role::Operator,
+        "corr-on-behalf",
+        app.clock.now(),
+    )
+    .on_behalf_of("CUS-acme");
+    let mut c = app.db.acquire().await.unwrap();
+    agentdesk::db::audit::record(
+        c.conn(),
+        &actor,
+        agentdesk::db::audit::Change {
+            entity_type: "hired_agent",
+            entity_id: "HA-1",
+            action: "configured",
+            before: None,
+            after: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(c);
+    assert_eq!(
+        app.text("SELECT on_behalf_of FROM audit_log WHERE correlation_id = 'corr-on-behalf'")
+            .await,
+        "CUS-acme"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE on_behalf_of IS NOT NULL")
+            .await,
+        1,
+        "a user acting for themselves is not on behalf"
+    );
+}
 
 #[derive(sqlx::FromRow, Debug)]
 struct Row {

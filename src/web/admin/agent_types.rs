@@ -7,15 +7,14 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
-use crate::db::agent_types;
 use crate::domain::definition::{Definition, Field, FieldType, Version};
 use crate::domain::definition_diff::{self, DiffEntry};
 use crate::domain::forms::{self, Submitted, Widget};
 use crate::domain::schema::{self, Mode};
 use crate::error::{AppError, Violation};
+use crate::service::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
 use crate::web::AppState;
-use crate::web::auth::{Admin, Staff, StaffReader, audit_context};
+use crate::web::auth::{Admin, Staff, StaffReader};
 use crate::web::forms::Form;
 use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other, wants_fragment};
 use crate::web::schema_forms::live_errors;
@@ -102,16 +101,12 @@ async fn list(
         "draft" | "published" | "retired" | "pending" => status,
         _ => String::new(),
     };
-    let rows = {
-        let mut c = state.db.acquire().await?;
-        agent_types::summaries(
-            c.conn(),
-            &q,
-            Some(status.as_str()).filter(|s| !s.is_empty()),
-            false,
-        )
-        .await?
-    };
+    let rows = catalog::summaries(
+        &state.db,
+        &q,
+        Some(status.as_str()).filter(|s| !s.is_empty()),
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(|r| TypeItem {
@@ -632,8 +627,7 @@ struct NewForm {
 }
 
 async fn sources(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
-    let mut c = state.db.acquire().await?;
-    Ok(agent_types::all_ids(c.conn()).await?)
+    catalog::all_ids(&state.db).await
 }
 
 async fn new_form(
@@ -676,14 +670,13 @@ async fn new_form(
 
 /// Creates a draft: empty, or copied from an existing version.
 async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
     ctx: PageCtx,
     Form(form): Form<NewForm>,
 ) -> Result<HttpResponse, AppError> {
-    let audit = audit_context(&req, &state, Some(&admin.user));
+    let audit = admin.actor.clone();
     let result = if form.copy_from.is_empty() {
         let mut doc =
             json!({"agent_type_id": form.agent_type_id.trim(), "version": form.version.trim()});
@@ -750,7 +743,6 @@ async fn create(
 }
 
 async fn change_status(
-    req: HttpRequest,
     state: &AppState,
     session: &Session,
     admin: &Admin,
@@ -758,7 +750,7 @@ async fn change_status(
     version: &str,
     to: &str,
 ) -> Result<HttpResponse, AppError> {
-    let audit = audit_context(&req, state, Some(&admin.user));
+    let audit = admin.actor.clone();
     match catalog::transition(&state.db, &audit, type_id, version, to).await {
         Ok(v) => {
             let msg = if to == PUBLISHED {
@@ -778,23 +770,21 @@ async fn change_status(
 }
 
 async fn publish(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (t, v) = path.into_inner();
-    change_status(req, &state, &session, &admin, &t, &v, PUBLISHED).await
+    change_status(&state, &session, &admin, &t, &v, PUBLISHED).await
 }
 
 async fn retire(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (t, v) = path.into_inner();
-    change_status(req, &state, &session, &admin, &t, &v, RETIRED).await
+    change_status(&state, &session, &admin, &t, &v, RETIRED).await
 }

@@ -1,4 +1,5 @@
-//! `/admin`: the staff area.
+//! `/admin`: the staff area. The dashboard costs the session load and four statements (users by
+//! role, catalog summary, recent activity).
 
 pub mod agent_type_editor;
 pub mod agent_types;
@@ -13,8 +14,8 @@ use super::AppState;
 use super::auth::Staff;
 use super::pages::{PageCtx, render};
 use super::view::AuditRow;
-use crate::db::{audit, users as user_db};
 use crate::error::AppError;
+use crate::service::activity;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin").get(dashboard))
@@ -46,24 +47,13 @@ async fn dashboard(
     q: web::Query<DashboardQuery>,
 ) -> Result<HttpResponse, AppError> {
     let hide_sign_ins = q.hide == "logins";
-    let mut c = state.db.acquire().await?;
-    let counts = user_db::count_by_role(c.conn()).await?;
-    let catalog = crate::db::agent_types::summaries(c.conn(), "", None, false).await?;
+    let d = activity::dashboard(&state.db, hide_sign_ins, 15).await?;
+    let counts = d.users_by_role;
     let catalog_counts = vec![
-        ("agent types".to_string(), catalog.len() as i64),
-        (
-            "with a draft pending".to_string(),
-            catalog
-                .iter()
-                .filter(|t| t.draft_pending || t.status == "draft")
-                .count() as i64,
-        ),
+        ("agent types".to_string(), d.agent_types),
+        ("with a draft pending".to_string(), d.agent_types_with_draft),
     ];
-    let audit = audit::recent(c.conn(), None, hide_sign_ins, 15)
-        .await?
-        .into_iter()
-        .map(AuditRow::from)
-        .collect();
+    let audit = d.recent.into_iter().map(AuditRow::from).collect();
     render(
         StatusCode::OK,
         &Dashboard {

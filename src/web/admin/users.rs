@@ -6,13 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::{self, CreateUser, CustomerChoice};
-use crate::db::{audit, customers, sessions, tokens, users};
+use crate::domain::actor::Scope;
 use crate::domain::roles::{MIN_PASSWORD_LEN, Role};
 use crate::error::AppError;
+use crate::service::accounts::{self, CreateUser, CustomerChoice};
+use crate::service::{activity, customers, users};
 use crate::web::AppState;
 use crate::web::account::TokenRow;
-use crate::web::auth::{Admin, audit_context};
+use crate::web::auth::Admin;
 use crate::web::forms::Form;
 use crate::web::one_time;
 use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other, wants_fragment};
@@ -59,12 +60,7 @@ fn password_help() -> String {
 }
 
 async fn customer_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
-    let mut c = state.db.acquire().await?;
-    Ok(customers::list(c.conn(), 500)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect())
+    customers::options(&state.db, &Scope::Staff).await
 }
 
 pub struct UserItem {
@@ -118,10 +114,7 @@ async fn list(
     let role = role_filter
         .map(|r| r.as_str().to_string())
         .unwrap_or_default();
-    let mut rows = {
-        let mut c = state.db.acquire().await?;
-        users::search(c.conn(), &q, role_filter, before, PAGE_SIZE + 1).await?
-    };
+    let mut rows = users::search(&state.db, &q, role_filter, before, PAGE_SIZE + 1).await?;
     let next_page = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         let last = rows.last().map(|r| r.id).unwrap_or_default();
@@ -221,7 +214,6 @@ async fn new_form(
 }
 
 async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
@@ -255,12 +247,7 @@ async fn create(
                 password: Some(form.password.clone()).filter(|p| !p.is_empty()),
                 must_change_password: form.must_change_password.is_some(),
             };
-            accounts::create_user(
-                &state.db,
-                &audit_context(&req, &state, Some(&admin.user)),
-                input,
-            )
-            .await
+            accounts::create_user(&state.db, &admin.actor.clone(), input).await
         }
     };
     match FormErrors::from_result(result)? {
@@ -315,29 +302,19 @@ async fn user_page(
     id: i64,
     errors: FormErrors,
 ) -> Result<UserPage, AppError> {
-    let mut c = state.db.acquire().await?;
-    let user = users::by_id(c.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let customer = match &user.customer_id {
-        Some(cid) => customers::by_id(c.conn(), cid)
-            .await?
-            .map(|c| format!("{} ({})", c.name, c.id))
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let sessions = sessions::count_for_user(c.conn(), id).await?;
-    let tokens = tokens::for_user(c.conn(), id)
-        .await?
-        .into_iter()
-        .map(TokenRow::from)
-        .collect();
-    let audit = audit::recent(c.conn(), Some(("user", &id.to_string())), false, 25)
+    let users::Detail {
+        user,
+        customer,
+        live_sessions: sessions,
+        tokens,
+    } = users::detail(&state.db, id).await?;
+    let customer = customer.unwrap_or_default();
+    let tokens = tokens.into_iter().map(TokenRow::from).collect();
+    let audit = activity::history_of(&state.db, "user", &id.to_string(), 25)
         .await?
         .into_iter()
         .map(AuditRow::from)
         .collect();
-    drop(c);
     Ok(UserPage {
         ctx,
         created: Ts(user.created_at),
@@ -398,7 +375,6 @@ struct RoleForm {
 }
 
 async fn change_role(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
@@ -413,7 +389,7 @@ async fn change_role(
             "Choose a role.",
         )])),
         Some(role) => {
-            let audit = audit_context(&req, &state, Some(&admin.user));
+            let audit = admin.actor.clone();
             accounts::change_role(&state.db, &audit, id, role, Some(form.customer_id)).await
         }
     };
@@ -424,14 +400,13 @@ async fn change_role(
 }
 
 async fn set_disabled(
-    req: HttpRequest,
     state: &AppState,
     session: &Session,
     admin: &Admin,
     id: i64,
     disabled: bool,
 ) -> Result<HttpResponse, AppError> {
-    let audit = audit_context(&req, state, Some(&admin.user));
+    let audit = admin.actor.clone();
     let u = accounts::set_disabled(&state.db, &audit, id, disabled).await?;
     let msg = if disabled {
         format!("{} is disabled and was signed out.", u.email)
@@ -443,23 +418,21 @@ async fn set_disabled(
 }
 
 async fn disable(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(req, &state, &session, &admin, path.into_inner(), true).await
+    set_disabled(&state, &session, &admin, path.into_inner(), true).await
 }
 
 async fn enable(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(req, &state, &session, &admin, path.into_inner(), false).await
+    set_disabled(&state, &session, &admin, path.into_inner(), false).await
 }
 
 #[derive(Deserialize)]
@@ -470,7 +443,6 @@ struct PasswordForm {
 }
 
 async fn set_password(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
@@ -484,7 +456,7 @@ async fn set_password(
             "Change your own password under Password in the menu (it asks for the current one).",
         ));
     }
-    let audit = audit_context(&req, &state, Some(&admin.user));
+    let audit = admin.actor.clone();
     let result = accounts::set_password(
         &state.db,
         &audit,
@@ -500,13 +472,12 @@ async fn set_password(
 }
 
 async fn revoke_token(
-    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     admin: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let audit = audit_context(&req, &state, Some(&admin.user));
+    let audit = admin.actor.clone();
     let t = accounts::revoke_token(&state.db, &audit, path.into_inner(), None).await?;
     flash(&session, "success", format!("Token “{}” revoked.", t.name));
     Ok(see_other(&format!("/admin/users/{}", t.user_id)))

@@ -4,8 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::db::agent_types::{self, NewVersion, VersionRow};
-use crate::db::audit::{self, AuditContext, Change};
+use crate::db::audit::{self, Change};
 use crate::db::{Db, Tx};
+use crate::domain::actor::{Actor, Scope};
 use crate::domain::builtin;
 use crate::domain::definition::{Definition, Version, meta_validate};
 use crate::domain::version_status::{Refusal, VersionStatus};
@@ -14,6 +15,51 @@ use crate::error::{AppError, AppResult, Violation};
 pub const DRAFT: &str = "draft";
 pub const PUBLISHED: &str = "published";
 pub const RETIRED: &str = "retired";
+
+pub use crate::db::agent_types::TypeSummary;
+
+/// The catalog list: each type by the version it is known by, searched by id and name and filtered
+/// by status (`pending`: a newer draft exists). One statement over the (small) versions table.
+pub async fn summaries(db: &Db, query: &str, status: Option<&str>) -> AppResult<Vec<TypeSummary>> {
+    let mut c = db.acquire().await?;
+    Ok(agent_types::summaries(c.conn(), query, status, false).await?)
+}
+
+/// Every (agent type id, version), for the "copy from" picker.
+pub async fn all_ids(db: &Db) -> AppResult<Vec<(String, String)>> {
+    let mut c = db.acquire().await?;
+    Ok(agent_types::all_ids(c.conn()).await?)
+}
+
+/// A version as `scope` may see it: drafts are for staff; to a customer they do not exist.
+pub async fn visible(
+    db: &Db,
+    scope: &Scope,
+    agent_type_id: &str,
+    version: &str,
+) -> AppResult<StoredVersion> {
+    let v = get(db, agent_type_id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if v.is_draft() && !scope.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    Ok(v)
+}
+
+/// The versions of a type `scope` may see, newest first (customers: published and retired only);
+/// `NotFound` when there are none.
+pub async fn visible_versions(
+    db: &Db,
+    scope: &Scope,
+    agent_type_id: &str,
+) -> AppResult<Vec<StoredVersion>> {
+    let versions = versions_of(db, agent_type_id, !scope.is_staff()).await?;
+    if versions.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(versions)
+}
 
 /// A stored version with its parsed definition.
 #[derive(Debug, Clone)]
@@ -114,7 +160,7 @@ fn find_nul(v: &Value, path: &str, out: &mut Vec<Violation>) {
 /// The one audit call of the catalog: every change to a version is recorded the same way.
 async fn audit_version(
     tx: &mut Tx,
-    ctx: &AuditContext,
+    actor: &Actor,
     id: &str,
     action: &str,
     before: Option<Value>,
@@ -122,7 +168,7 @@ async fn audit_version(
 ) -> AppResult<()> {
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "agent_type_version",
             entity_id: id,
@@ -213,10 +259,10 @@ pub async fn newest_published(db: &Db, agent_type_id: &str) -> AppResult<Option<
 }
 
 /// Stores a new draft version. 409 when that version exists, 422 with every problem otherwise.
-pub async fn create_draft(db: &Db, ctx: &AuditContext, doc: &Value) -> AppResult<StoredVersion> {
+pub async fn create_draft(db: &Db, actor: &Actor, doc: &Value) -> AppResult<StoredVersion> {
     let d = check_document(doc).map_err(invalid)?;
     let mut tx = db.begin().await?;
-    if !insert_version(&mut tx, &d, DRAFT, ctx.actor_user_id, ctx.now).await? {
+    if !insert_version(&mut tx, &d, DRAFT, actor.user_id, actor.now).await? {
         return Err(AppError::conflict(format!(
             "Version {} of {} exists already. Choose another version number.",
             d.version, d.agent_type_id
@@ -225,7 +271,7 @@ pub async fn create_draft(db: &Db, ctx: &AuditContext, doc: &Value) -> AppResult
     let stored = load(&mut tx, &d.agent_type_id, &d.version).await?;
     audit_version(
         &mut tx,
-        ctx,
+        actor,
         &stored.row.id,
         "created",
         None,
@@ -239,7 +285,7 @@ pub async fn create_draft(db: &Db, ctx: &AuditContext, doc: &Value) -> AppResult
 /// A copy of an existing version under a new version number, as a draft.
 pub async fn copy_as_draft(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     from_id: &str,
     new_version: &str,
 ) -> AppResult<StoredVersion> {
@@ -247,7 +293,7 @@ pub async fn copy_as_draft(
     let source = get(db, type_id, version).await?.ok_or(AppError::NotFound)?;
     let mut doc = source.row.document.0.clone();
     doc["version"] = json!(new_version.trim());
-    create_draft(db, ctx, &doc).await
+    create_draft(db, actor, &doc).await
 }
 
 fn published_conflict(v: &StoredVersion) -> AppError {
@@ -264,7 +310,7 @@ fn published_conflict(v: &StoredVersion) -> AppError {
 /// Replaces a draft's document. Published and retired versions answer 409.
 pub async fn update_draft(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     agent_type_id: &str,
     version: &str,
     doc: &Value,
@@ -293,7 +339,7 @@ pub async fn update_draft(
         return Err(invalid(mismatched));
     }
     let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
-    if !agent_types::update_document(tx.conn(), &before.row.id, d.name(), &document, ctx.now)
+    if !agent_types::update_document(tx.conn(), &before.row.id, d.name(), &document, actor.now)
         .await?
     {
         return Err(AppError::conflict(format!(
@@ -304,7 +350,7 @@ pub async fn update_draft(
     let after = load(&mut tx, agent_type_id, version).await?;
     audit_version(
         &mut tx,
-        ctx,
+        actor,
         &after.row.id,
         "updated",
         Some(before.audit_json()),
@@ -321,7 +367,7 @@ pub async fn update_draft(
 /// content.
 pub async fn transition(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     agent_type_id: &str,
     version: &str,
     to: &str,
@@ -358,8 +404,8 @@ pub async fn transition(
         from.as_str(),
         before.row.updated_at,
         to.as_str(),
-        ctx.actor_user_id,
-        ctx.now,
+        actor.user_id,
+        actor.now,
     )
     .await?
     {
@@ -370,7 +416,7 @@ pub async fn transition(
     let after = load(&mut tx, agent_type_id, version).await?;
     audit_version(
         &mut tx,
-        ctx,
+        actor,
         &after.row.id,
         if to == VersionStatus::Published {
             "published"
@@ -387,15 +433,15 @@ pub async fn transition(
 
 /// Loads the built-in definitions, published, unless that version exists already (a changed or
 /// retired row is never overwritten). Returns the ids that were added.
-pub async fn seed_builtins(db: &Db, ctx: &AuditContext) -> AppResult<Vec<String>> {
+pub async fn seed_builtins(db: &Db, actor: &Actor) -> AppResult<Vec<String>> {
     let mut added = vec![];
     for d in builtin::definitions() {
         let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
         let mut tx = db.begin().await?;
-        if insert_version(&mut tx, &d, PUBLISHED, None, ctx.now).await? {
+        if insert_version(&mut tx, &d, PUBLISHED, None, actor.now).await? {
             audit_version(
                 &mut tx,
-                ctx,
+                actor,
                 &d.id(),
                 "seeded",
                 None,

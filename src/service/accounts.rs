@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::db::audit::{self, AuditContext, Change};
+use crate::db::audit::{self, Change};
 use crate::db::tokens::ApiToken;
 use crate::db::users::{NewUser, User};
 use crate::db::{self, Db, customers, login_attempts, sessions, tokens, users};
+use crate::domain::actor::Actor;
 use crate::domain::ids::new_id;
 use crate::domain::roles::{Role, normalise_email, password_problem};
 use crate::error::{AppError, AppResult, Violation};
@@ -37,7 +38,7 @@ pub struct Created {
     pub generated_password: Option<String>,
 }
 
-pub async fn create_user(db: &Db, ctx: &AuditContext, input: CreateUser) -> AppResult<Created> {
+pub async fn create_user(db: &Db, actor: &Actor, input: CreateUser) -> AppResult<Created> {
     let mut problems = vec![];
     let email = normalise_email(&input.email)
         .map_err(|m| problems.push(Violation::new("email", m)))
@@ -107,10 +108,10 @@ pub async fn create_user(db: &Db, ctx: &AuditContext, input: CreateUser) -> AppR
             Some(id.clone())
         }
         (CustomerChoice::New { .. }, Some((name, cemail))) => {
-            let c = customers::insert(tx.conn(), &new_id("CUS"), &name, &cemail, ctx.now).await?;
+            let c = customers::insert(tx.conn(), &new_id("CUS"), &name, &cemail, actor.now).await?;
             audit::record(
                 tx.conn(),
-                ctx,
+                actor,
                 Change {
                     entity_type: "customer",
                     entity_id: &c.id,
@@ -131,7 +132,7 @@ pub async fn create_user(db: &Db, ctx: &AuditContext, input: CreateUser) -> AppR
         customer_id: customer_id.as_deref(),
         must_change_password: input.must_change_password,
     };
-    let user = match users::insert(tx.conn(), &new, ctx.now).await {
+    let user = match users::insert(tx.conn(), &new, actor.now).await {
         Ok(u) => u,
         Err(e) if db::is_unique_violation(&e) => {
             return Err(AppError::invalid(vec![Violation::new(
@@ -143,7 +144,7 @@ pub async fn create_user(db: &Db, ctx: &AuditContext, input: CreateUser) -> AppR
     };
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "user",
             entity_id: &user.id.to_string(),
@@ -167,7 +168,7 @@ async fn load_user(tx: &mut db::Tx, id: i64) -> AppResult<User> {
 /// Changes a user's role (and customer, for customer users). The last enabled admin keeps the role.
 pub async fn change_role(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     id: i64,
     role: Role,
     customer_id: Option<String>,
@@ -206,11 +207,11 @@ pub async fn change_role(
             "There is no such customer.",
         )]));
     }
-    users::set_role(tx.conn(), id, role, customer_id.as_deref(), ctx.now).await?;
+    users::set_role(tx.conn(), id, role, customer_id.as_deref(), actor.now).await?;
     let after = load_user(&mut tx, id).await?;
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "user",
             entity_id: &id.to_string(),
@@ -225,8 +226,8 @@ pub async fn change_role(
 }
 
 /// Disables (ending every session at once) or enables a user.
-pub async fn set_disabled(db: &Db, ctx: &AuditContext, id: i64, disabled: bool) -> AppResult<User> {
-    if disabled && ctx.actor_user_id == Some(id) {
+pub async fn set_disabled(db: &Db, actor: &Actor, id: i64, disabled: bool) -> AppResult<User> {
+    if disabled && actor.user_id == Some(id) {
         return Err(AppError::conflict("You cannot disable your own account."));
     }
     let mut tx = db.begin().await?;
@@ -239,14 +240,14 @@ pub async fn set_disabled(db: &Db, ctx: &AuditContext, id: i64, disabled: bool) 
             "This is the last active admin and cannot be disabled.",
         ));
     }
-    users::set_disabled(tx.conn(), id, disabled, ctx.now).await?;
+    users::set_disabled(tx.conn(), id, disabled, actor.now).await?;
     if disabled {
         sessions::delete_for_user(tx.conn(), id).await?;
     }
     let after = load_user(&mut tx, id).await?;
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "user",
             entity_id: &id.to_string(),
@@ -263,7 +264,7 @@ pub async fn set_disabled(db: &Db, ctx: &AuditContext, id: i64, disabled: bool) 
 /// Sets a new password and ends every session of that user.
 pub async fn set_password(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     id: i64,
     password: &str,
     must_change: bool,
@@ -274,14 +275,14 @@ pub async fn set_password(
     let hash = passwords::hash(password.to_string()).await?;
     let mut tx = db.begin().await?;
     let before = load_user(&mut tx, id).await?;
-    users::set_password(tx.conn(), id, &hash, must_change, ctx.now).await?;
+    users::set_password(tx.conn(), id, &hash, must_change, actor.now).await?;
     let ended = sessions::delete_for_user(tx.conn(), id).await?;
     let after = load_user(&mut tx, id).await?;
     let mut after_json = after.audit_json();
     after_json["sessions_ended"] = json!(ended);
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "user",
             entity_id: &id.to_string(),
@@ -298,7 +299,7 @@ pub async fn set_password(
 /// A user changing their own password: the current one must be right.
 pub async fn change_own_password(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     user: &User,
     current: &str,
     new: &str,
@@ -325,12 +326,12 @@ pub async fn change_own_password(
     if !problems.is_empty() {
         return Err(AppError::invalid(problems));
     }
-    set_password(db, ctx, user.id, new, false).await
+    set_password(db, actor, user.id, new, false).await
 }
 
 pub async fn create_token(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     user_id: i64,
     name: &str,
 ) -> AppResult<(ApiToken, String)> {
@@ -343,10 +344,10 @@ pub async fn create_token(
     }
     let (token, hash) = passwords::generate_token();
     let mut tx = db.begin().await?;
-    let row = tokens::insert(tx.conn(), user_id, name, &hash, ctx.now).await?;
+    let row = tokens::insert(tx.conn(), user_id, name, &hash, actor.now).await?;
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "api_token",
             entity_id: &row.id.to_string(),
@@ -363,7 +364,7 @@ pub async fn create_token(
 /// Revokes a token. With `owner`, only that user's token is found (others answer 404).
 pub async fn revoke_token(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     token_id: i64,
     owner: Option<i64>,
 ) -> AppResult<ApiToken> {
@@ -374,7 +375,7 @@ pub async fn revoke_token(
     if owner.is_some_and(|o| o != before.user_id) {
         return Err(AppError::NotFound);
     }
-    if !tokens::revoke(tx.conn(), token_id, ctx.now).await? {
+    if !tokens::revoke(tx.conn(), token_id, actor.now).await? {
         return Ok(before);
     }
     let after = tokens::by_id(tx.conn(), token_id)
@@ -382,7 +383,7 @@ pub async fn revoke_token(
         .ok_or(AppError::NotFound)?;
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "api_token",
             entity_id: &token_id.to_string(),
@@ -432,14 +433,14 @@ fn login_key(raw_email: &str) -> String {
 /// so parallel guesses cannot slip past the limit.
 pub async fn login(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     raw_email: &str,
     password: &str,
     client_ip: &str,
 ) -> Result<User, LoginError> {
     let email = login_key(raw_email);
     let window = chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let since = ctx.now - window;
+    let since = actor.now - window;
 
     let mut tx = db.begin().await?;
     login_attempts::lock(tx.conn(), &email, client_ip).await?;
@@ -453,12 +454,12 @@ pub async fn login(
         until = until.max(by_ip.oldest.map(|o| o + window));
     }
     if let Some(until) = until {
-        let retry_after_secs = (until - ctx.now).num_seconds().max(1) as u64;
+        let retry_after_secs = (until - actor.now).num_seconds().max(1) as u64;
         // One audit entry per e-mail and window is enough; a flood of refused attempts adds nothing.
         if !audit::exists_since(tx.conn(), "login", &email, "login_throttled", since).await? {
             audit::record(
                 tx.conn(),
-                ctx,
+                actor,
                 Change {
                     entity_type: "login",
                     entity_id: &email,
@@ -475,7 +476,7 @@ pub async fn login(
             until,
         });
     }
-    let attempt = login_attempts::record(tx.conn(), &email, client_ip, false, ctx.now).await?;
+    let attempt = login_attempts::record(tx.conn(), &email, client_ip, false, actor.now).await?;
     let found = users::by_email_for_login(tx.conn(), &email).await?;
     tx.commit().await?;
 
@@ -490,25 +491,25 @@ pub async fn login(
         _ => Err(LoginError::WrongCredentials),
     };
     let mut tx = db.begin().await?;
-    let (actor_ctx, action, entity_type, entity_id) = match &outcome {
+    let (signed_in_actor, action, entity_type, entity_id) = match &outcome {
         Ok(u) => {
             login_attempts::mark_succeeded(tx.conn(), attempt).await?;
             (
-                AuditContext {
-                    actor_user_id: Some(u.id),
-                    actor_role: Some(u.role),
-                    ..ctx.clone()
+                Actor {
+                    user_id: Some(u.id),
+                    role: Some(u.role),
+                    ..actor.clone()
                 },
                 "login_succeeded",
                 "user",
                 u.id.to_string(),
             )
         }
-        Err(_) => (ctx.clone(), "login_failed", "login", email.clone()),
+        Err(_) => (actor.clone(), "login_failed", "login", email.clone()),
     };
     audit::record(
         tx.conn(),
-        &actor_ctx,
+        &signed_in_actor,
         Change {
             entity_type,
             entity_id: &entity_id,
@@ -524,12 +525,7 @@ pub async fn login(
 
 /// Audits a sign-out (the session row itself is removed by the session layer).
 /// With `everywhere`, every session of the user ends in the same transaction (other devices too).
-pub async fn record_logout(
-    db: &Db,
-    ctx: &AuditContext,
-    user: &User,
-    everywhere: bool,
-) -> AppResult<()> {
+pub async fn record_logout(db: &Db, actor: &Actor, user: &User, everywhere: bool) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let ended = if everywhere {
         Some(sessions::delete_for_user(tx.conn(), user.id).await?)
@@ -538,7 +534,7 @@ pub async fn record_logout(
     };
     audit::record(
         tx.conn(),
-        ctx,
+        actor,
         Change {
             entity_type: "user",
             entity_id: &user.id.to_string(),
@@ -571,7 +567,7 @@ pub enum Bootstrap {
 /// Creates the first admin when the database has no user.
 pub async fn bootstrap_admin(
     db: &Db,
-    ctx: &AuditContext,
+    actor: &Actor,
     configured: Option<(String, String)>,
 ) -> AppResult<Bootstrap> {
     // Whatever ran first (`serve`, `seed --demo`, `user create`), a database without an admin gets
@@ -593,7 +589,7 @@ pub async fn bootstrap_admin(
         password,
         must_change_password: must_change,
     };
-    match create_user(db, ctx, input).await {
+    match create_user(db, actor, input).await {
         Ok(created) => Ok(match created.generated_password {
             Some(password) => Bootstrap::Generated {
                 email: created.user.email,
@@ -634,7 +630,7 @@ pub struct DemoLogin {
 }
 
 /// Creates, once, a demo customer with a customer user, plus an operator and a viewer.
-pub async fn seed_demo(db: &Db, ctx: &AuditContext) -> AppResult<Vec<DemoLogin>> {
+pub async fn seed_demo(db: &Db, actor: &Actor) -> AppResult<Vec<DemoLogin>> {
     let customer_id = {
         let mut c = db.acquire().await?;
         customers::by_email(c.conn(), DEMO_CUSTOMER_EMAIL)
@@ -664,7 +660,7 @@ pub async fn seed_demo(db: &Db, ctx: &AuditContext) -> AppResult<Vec<DemoLogin>>
             };
             let created = create_user(
                 db,
-                ctx,
+                actor,
                 CreateUser {
                     email: email.into(),
                     role,

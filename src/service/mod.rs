@@ -1,0 +1,12 @@
+//! The service layer: what the web handlers (and the command line) call, and the only code that
+//! calls `db`. Each function that changes something takes the [`Actor`](crate::domain::actor::Actor)
+//! and writes its audit entry in the same transaction; each read of customer data takes a
+//! [`Scope`](crate::domain::actor::Scope), so keeping one customer out of another's data is decided
+//! here, in one place.
+
+pub mod accounts;
+pub mod activity;
+pub mod catalog;
+pub mod customers;
+pub mod sessions;
+pub mod users;
