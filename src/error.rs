@@ -19,21 +19,168 @@ impl Violation {
     }
 }
 
+/// What went wrong, for machines: each refusal has one code, and each code one problem `type`
+/// (`urn:agentdesk:problem:<code>`), documented in `docs/errors.md`. Clients branch on the code,
+/// never on the wording of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// 400: a request the server cannot make sense of (an unknown status, an unknown row kind).
+    BadRequest,
+    /// 400: the body could not be read or parsed.
+    UnreadableBody,
+    /// 400: NUL, control or bidirectional-override characters in the address.
+    RefusedCharacters,
+    /// 401: sign in, or send a live API token.
+    Unauthenticated,
+    /// 403: the area is for staff.
+    StaffOnly,
+    /// 403: viewers read but change nothing.
+    ReadOnly,
+    /// 403: only admins may do this.
+    AdminOnly,
+    /// 403: the portal is for customers' users.
+    CustomersOnly,
+    /// 403: the request came from another site.
+    CrossSite,
+    /// 403: the CSRF token is missing or belongs to another form or session.
+    CsrfInvalid,
+    /// 403: the session behind the form ended.
+    SessionExpired,
+    /// 403: choose a new password first.
+    PasswordChangeRequired,
+    /// 404: nothing here (or nothing this principal may see).
+    NotFound,
+    /// 405: the address does not take this method (see `Allow`).
+    MethodNotAllowed,
+    /// 409: that version exists already.
+    VersionExists,
+    /// 409: published and retired versions never change.
+    VersionNotEditable,
+    /// 409: the status change is not allowed from the current status.
+    StatusChangeRefused,
+    /// 409: someone else changed it since it was read.
+    ChangedMeanwhile,
+    /// 409: the last active admin must stay an active admin.
+    LastAdmin,
+    /// 409: done to one's own account where another way exists.
+    OwnAccount,
+    /// 410: it existed and is gone for good.
+    Gone,
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 415: the body's media type is not one this address takes.
+    UnsupportedMediaType,
+    /// 422: values need attention; see `violations`.
+    ValidationFailed,
+    /// 429: too many attempts; see `Retry-After`.
+    TooManyAttempts,
+    /// 500: a fault on the server; quote the correlation id.
+    Internal,
+    /// 503: the database cannot be reached right now.
+    DatabaseUnavailable,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 27] = [
+        ErrorCode::BadRequest,
+        ErrorCode::UnreadableBody,
+        ErrorCode::RefusedCharacters,
+        ErrorCode::Unauthenticated,
+        ErrorCode::StaffOnly,
+        ErrorCode::ReadOnly,
+        ErrorCode::AdminOnly,
+        ErrorCode::CustomersOnly,
+        ErrorCode::CrossSite,
+        ErrorCode::CsrfInvalid,
+        ErrorCode::SessionExpired,
+        ErrorCode::PasswordChangeRequired,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::VersionExists,
+        ErrorCode::VersionNotEditable,
+        ErrorCode::StatusChangeRefused,
+        ErrorCode::ChangedMeanwhile,
+        ErrorCode::LastAdmin,
+        ErrorCode::OwnAccount,
+        ErrorCode::Gone,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::ValidationFailed,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::Internal,
+        ErrorCode::DatabaseUnavailable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::UnreadableBody => "unreadable_body",
+            ErrorCode::RefusedCharacters => "refused_characters",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::StaffOnly => "staff_only",
+            ErrorCode::ReadOnly => "read_only",
+            ErrorCode::AdminOnly => "admin_only",
+            ErrorCode::CustomersOnly => "customers_only",
+            ErrorCode::CrossSite => "cross_site",
+            ErrorCode::CsrfInvalid => "csrf_invalid",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::PasswordChangeRequired => "password_change_required",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::VersionExists => "version_exists",
+            ErrorCode::VersionNotEditable => "version_not_editable",
+            ErrorCode::StatusChangeRefused => "status_change_refused",
+            ErrorCode::ChangedMeanwhile => "changed_meanwhile",
+            ErrorCode::LastAdmin => "last_admin",
+            ErrorCode::OwnAccount => "own_account",
+            ErrorCode::Gone => "gone",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::Internal => "internal",
+            ErrorCode::DatabaseUnavailable => "database_unavailable",
+        }
+    }
+
+    /// The problem document's `type`.
+    pub fn problem_type(self) -> String {
+        format!("urn:agentdesk:problem:{}", self.as_str())
+    }
+
+    /// The code of a bare status (a response actix produced itself).
+    pub fn for_status(status: u16) -> ErrorCode {
+        match status {
+            400 => ErrorCode::BadRequest,
+            401 => ErrorCode::Unauthenticated,
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            410 => ErrorCode::Gone,
+            413 => ErrorCode::PayloadTooLarge,
+            415 => ErrorCode::UnsupportedMediaType,
+            422 => ErrorCode::ValidationFailed,
+            429 => ErrorCode::TooManyAttempts,
+            503 => ErrorCode::DatabaseUnavailable,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("bad request: {0}")]
-    BadRequest(String),
+    #[error("bad request ({}): {message}", code.as_str())]
+    BadRequest { code: ErrorCode, message: String },
     #[error("sign in required")]
     Unauthenticated,
     /// A signed-in user who must choose a new password before doing anything else.
     #[error("password change required")]
     PasswordChangeRequired,
-    #[error("forbidden: {0}")]
-    Forbidden(String),
+    #[error("forbidden ({}): {message}", code.as_str())]
+    Forbidden { code: ErrorCode, message: String },
     #[error("not found")]
     NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error("conflict ({}): {message}", code.as_str())]
+    Conflict { code: ErrorCode, message: String },
     #[error("gone: {0}")]
     Gone(String),
     #[error("request body too large")]
@@ -63,12 +210,57 @@ impl AppError {
         AppError::Invalid { detail, violations }
     }
 
-    pub fn forbidden(msg: impl Into<String>) -> Self {
-        AppError::Forbidden(msg.into())
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
-    pub fn conflict(msg: impl Into<String>) -> Self {
-        AppError::Conflict(msg.into())
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The machine-readable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::BadRequest { code, .. }
+            | AppError::Forbidden { code, .. }
+            | AppError::Conflict { code, .. } => *code,
+            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            AppError::NotFound => ErrorCode::NotFound,
+            AppError::Gone(_) => ErrorCode::Gone,
+            AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            AppError::Invalid { .. } => ErrorCode::ValidationFailed,
+            AppError::TooManyRequests { .. } => ErrorCode::TooManyAttempts,
+            AppError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The sentence for people, when the error carries one.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            AppError::BadRequest { message, .. }
+            | AppError::Forbidden { message, .. }
+            | AppError::Conflict { message, .. } => Some(message),
+            AppError::Gone(m) | AppError::Unavailable(m) => Some(m),
+            AppError::Invalid { detail, .. } | AppError::TooManyRequests { detail, .. } => {
+                Some(detail)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -102,3 +294,22 @@ impl AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_documented_once() {
+        let doc = include_str!("../docs/errors.md");
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
+            assert!(
+                doc.contains(&format!("`{}`", code.as_str())),
+                "docs/errors.md does not explain {}",
+                code.as_str()
+            );
+        }
+    }
+}

@@ -11,7 +11,7 @@ use crate::db::{self, Db, customers, login_attempts, sessions, tokens, users};
 use crate::domain::actor::Actor;
 use crate::domain::ids::new_id;
 use crate::domain::roles::{Role, normalise_email, password_problem};
-use crate::error::{AppError, AppResult, Violation};
+use crate::error::{AppError, AppResult, ErrorCode, Violation};
 use crate::passwords;
 
 /// Which customer a new customer user belongs to.
@@ -196,6 +196,7 @@ pub async fn change_role(
         && users::count_active_admins(tx.conn()).await? <= 1
     {
         return Err(AppError::conflict(
+            ErrorCode::LastAdmin,
             "This is the last active admin; make someone else admin first.",
         ));
     }
@@ -228,7 +229,10 @@ pub async fn change_role(
 /// Disables (ending every session at once) or enables a user.
 pub async fn set_disabled(db: &Db, actor: &Actor, id: i64, disabled: bool) -> AppResult<User> {
     if disabled && actor.user_id == Some(id) {
-        return Err(AppError::conflict("You cannot disable your own account."));
+        return Err(AppError::conflict(
+            ErrorCode::OwnAccount,
+            "You cannot disable your own account.",
+        ));
     }
     let mut tx = db.begin().await?;
     let before = load_user(&mut tx, id).await?;
@@ -237,6 +241,7 @@ pub async fn set_disabled(db: &Db, actor: &Actor, id: i64, disabled: bool) -> Ap
     }
     if disabled && before.role == Role::Admin && users::count_active_admins(tx.conn()).await? <= 1 {
         return Err(AppError::conflict(
+            ErrorCode::LastAdmin,
             "This is the last active admin and cannot be disabled.",
         ));
     }
@@ -599,22 +604,22 @@ pub async fn bootstrap_admin(
                 email: created.user.email,
             },
         }),
-        // Another instance starting at the same moment won the race.
-        Err(AppError::Invalid { violations, .. })
-            if violations
-                .iter()
-                .all(|v| v.message.contains("exists already")) =>
-        {
-            Ok(Bootstrap::NotNeeded)
+        Err(AppError::Invalid { violations, .. }) => {
+            // Another instance starting at the same moment may have won the race: then there is
+            // an admin now, and nothing is wrong. Asked of the database, not read from a message.
+            let mut c = db.acquire().await?;
+            if users::count_admins(c.conn()).await? > 0 {
+                return Ok(Bootstrap::NotNeeded);
+            }
+            Err(AppError::Internal(anyhow::anyhow!(
+                "cannot create the first admin: {}",
+                violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.path, v.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )))
         }
-        Err(AppError::Invalid { violations, .. }) => Err(AppError::Internal(anyhow::anyhow!(
-            "cannot create the first admin: {}",
-            violations
-                .iter()
-                .map(|v| format!("{}: {}", v.path, v.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))),
         Err(e) => Err(e),
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::actor::{Actor, Scope};
 use crate::domain::builtin;
 use crate::domain::definition::{Definition, Version, meta_validate};
 use crate::domain::version_status::{Refusal, VersionStatus};
-use crate::error::{AppError, AppResult, Violation};
+use crate::error::{AppError, AppResult, ErrorCode, Violation};
 
 pub const DRAFT: &str = "draft";
 pub const PUBLISHED: &str = "published";
@@ -263,10 +263,13 @@ pub async fn create_draft(db: &Db, actor: &Actor, doc: &Value) -> AppResult<Stor
     let d = check_document(doc).map_err(invalid)?;
     let mut tx = db.begin().await?;
     if !insert_version(&mut tx, &d, DRAFT, actor.user_id, actor.now).await? {
-        return Err(AppError::conflict(format!(
-            "Version {} of {} exists already. Choose another version number.",
-            d.version, d.agent_type_id
-        )));
+        return Err(AppError::conflict(
+            ErrorCode::VersionExists,
+            format!(
+                "Version {} of {} exists already. Choose another version number.",
+                d.version, d.agent_type_id
+            ),
+        ));
     }
     let stored = load(&mut tx, &d.agent_type_id, &d.version).await?;
     audit_version(
@@ -297,14 +300,17 @@ pub async fn copy_as_draft(
 }
 
 fn published_conflict(v: &StoredVersion) -> AppError {
-    AppError::conflict(format!(
-        "{} is {}, so it cannot change. Create a new version (for example {}) from it instead.",
-        v.row.id,
-        v.row.status,
-        Version::parse(&v.row.version)
-            .map(|v| v.bump_minor().to_string())
-            .unwrap_or_else(|| "a higher one".into())
-    ))
+    AppError::conflict(
+        ErrorCode::VersionNotEditable,
+        format!(
+            "{} is {}, so it cannot change. Create a new version (for example {}) from it instead.",
+            v.row.id,
+            v.row.status,
+            Version::parse(&v.row.version)
+                .map(|v| v.bump_minor().to_string())
+                .unwrap_or_else(|| "a higher one".into())
+        ),
+    )
 }
 
 /// Replaces a draft's document. Published and retired versions answer 409.
@@ -342,10 +348,13 @@ pub async fn update_draft(
     if !agent_types::update_document(tx.conn(), &before.row.id, d.name(), &document, actor.now)
         .await?
     {
-        return Err(AppError::conflict(format!(
-            "{} was published meanwhile; create a new version to change it.",
-            before.row.id
-        )));
+        return Err(AppError::conflict(
+            ErrorCode::VersionNotEditable,
+            format!(
+                "{} was published meanwhile; create a new version to change it.",
+                before.row.id
+            ),
+        ));
     }
     let after = load(&mut tx, agent_type_id, version).await?;
     audit_version(
@@ -372,24 +381,28 @@ pub async fn transition(
     version: &str,
     to: &str,
 ) -> AppResult<StoredVersion> {
-    let to = VersionStatus::parse(to)
-        .ok_or_else(|| AppError::BadRequest(format!("{to:?} is not a status.")))?;
+    let to = VersionStatus::parse(to).ok_or_else(|| {
+        AppError::bad_request(ErrorCode::BadRequest, format!("{to:?} is not a status."))
+    })?;
     let before = get(db, agent_type_id, version)
         .await?
         .ok_or(AppError::NotFound)?;
     let from = before.status()?;
     let id = &before.row.id;
     from.transition(to).map_err(|refusal| {
-        AppError::conflict(match refusal {
-            Refusal::Already(s) => format!("{id} is {s} already."),
-            Refusal::DraftCannotRetire => {
-                format!("{id} is a draft: publish it first, or simply leave it.")
-            }
-            Refusal::RetiredStaysRetired => {
-                format!("{id} is retired and stays retired; publish a new version instead.")
-            }
-            Refusal::BackToDraft => format!("{id} is {from}; it cannot become a draft again."),
-        })
+        AppError::conflict(
+            ErrorCode::StatusChangeRefused,
+            match refusal {
+                Refusal::Already(s) => format!("{id} is {s} already."),
+                Refusal::DraftCannotRetire => {
+                    format!("{id} is a draft: publish it first, or simply leave it.")
+                }
+                Refusal::RetiredStaysRetired => {
+                    format!("{id} is retired and stays retired; publish a new version instead.")
+                }
+                Refusal::BackToDraft => format!("{id} is {from}; it cannot become a draft again."),
+            },
+        )
     })?;
     if to == VersionStatus::Published {
         let problems = meta_validate(&before.definition);
@@ -409,9 +422,10 @@ pub async fn transition(
     )
     .await?
     {
-        return Err(AppError::conflict(format!(
-            "{id} was changed by someone else meanwhile; reload and try again."
-        )));
+        return Err(AppError::conflict(
+            ErrorCode::ChangedMeanwhile,
+            format!("{id} was changed by someone else meanwhile; reload and try again."),
+        ));
     }
     let after = load(&mut tx, agent_type_id, version).await?;
     audit_version(

@@ -15,7 +15,7 @@ use super::middleware::CorrelationId;
 use super::session_store::{PRINCIPAL_KEY, USER_ID_KEY};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::roles::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::service::sessions;
 use crate::service::users::User;
 
@@ -156,9 +156,9 @@ guard!(
     /// Staff (admin, operator, viewer). Viewers only read: any change answers 403.
     Staff, |req, p| {
         if !p.user.role.is_staff() {
-            Err(AppError::forbidden("This area is for agentdesk staff."))
+            Err(AppError::forbidden(ErrorCode::StaffOnly, "This area is for agentdesk staff."))
         } else if is_write(req.method()) && !p.user.role.can_write_admin() {
-            Err(AppError::forbidden("Viewers can look at everything but change nothing."))
+            Err(AppError::forbidden(ErrorCode::ReadOnly, "Viewers can look at everything but change nothing."))
         } else {
             Ok(())
         }
@@ -169,14 +169,14 @@ guard!(
     /// Staff, for requests that only look, even when they are POSTs (trying a form preview changes
     /// nothing, so viewers may do it).
     StaffReader, |req, p| {
-        if p.user.role.is_staff() { Ok(()) } else { Err(AppError::forbidden("This area is for agentdesk staff.")) }
+        if p.user.role.is_staff() { Ok(()) } else { Err(AppError::forbidden(ErrorCode::StaffOnly, "This area is for agentdesk staff.")) }
     }
 );
 
 guard!(
     /// Admins only (users, API token administration, agent types).
     Admin, |req, p| {
-        if p.user.role == Role::Admin { Ok(()) } else { Err(AppError::forbidden("Only admins may do this.")) }
+        if p.user.role == Role::Admin { Ok(()) } else { Err(AppError::forbidden(ErrorCode::AdminOnly, "Only admins may do this.")) }
     }
 );
 
@@ -186,7 +186,7 @@ guard!(
         if p.user.role == Role::Customer && p.user.customer_id.is_some() {
             Ok(())
         } else {
-            Err(AppError::forbidden("The portal is for customers' users."))
+            Err(AppError::forbidden(ErrorCode::CustomersOnly, "The portal is for customers' users."))
         }
     }
 );

@@ -5,14 +5,18 @@ use actix_web::dev::Payload;
 use actix_web::web::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Reads the whole body, refusing (413) as soon as it grows past `limit` bytes.
 pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Bytes, AppError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|_| AppError::BadRequest("The request body could not be read.".into()))?;
+        let chunk = chunk.map_err(|_| {
+            AppError::bad_request(
+                ErrorCode::UnreadableBody,
+                "The request body could not be read.",
+            )
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge);
         }

@@ -20,7 +20,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::session_store::USER_ID_KEY;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "_csrf";
@@ -157,7 +157,10 @@ async fn check(
     if is_safe(req.method()) {
         return Ok(());
     }
-    let cross_site = AppError::forbidden("Requests from other sites are not accepted.");
+    let cross_site = AppError::forbidden(
+        ErrorCode::CrossSite,
+        "Requests from other sites are not accepted.",
+    );
     if let Some(origin) = req
         .headers()
         .get(header::ORIGIN)
@@ -222,11 +225,17 @@ async fn check(
     if !is_signed_in && super::errors::is_api_path(req.path()) {
         return Err(AppError::Unauthenticated);
     }
-    Err(AppError::forbidden(if !is_signed_in {
-        "Your session has expired. Reload the page and try again."
+    Err(if !is_signed_in {
+        AppError::forbidden(
+            ErrorCode::SessionExpired,
+            "Your session has expired. Reload the page and try again.",
+        )
     } else {
-        "This form is out of date or was not sent by agentdesk. Reload the page and try again."
-    }))
+        AppError::forbidden(
+            ErrorCode::CsrfInvalid,
+            "This form is out of date or was not sent by agentdesk. Reload the page and try again.",
+        )
+    })
 }
 
 /// The request's own origin as a browser would write it (scheme://host[:port]).

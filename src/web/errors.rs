@@ -11,17 +11,17 @@ use askama::Template;
 use serde_json::json;
 
 use super::middleware::CorrelationId;
-use crate::error::{AppError, Violation};
+use crate::error::{AppError, ErrorCode, Violation};
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::PasswordChangeRequired => StatusCode::SEE_OTHER,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -84,11 +84,13 @@ fn explain(status: StatusCode, err: Option<&AppError>) -> Explained {
         retry_after: None,
     };
     match err {
-        Some(AppError::BadRequest(m))
-        | Some(AppError::Forbidden(m))
-        | Some(AppError::Conflict(m))
-        | Some(AppError::Gone(m))
-        | Some(AppError::Unavailable(m)) => e.detail = m.clone(),
+        Some(
+            AppError::BadRequest { message: m, .. }
+            | AppError::Forbidden { message: m, .. }
+            | AppError::Conflict { message: m, .. }
+            | AppError::Gone(m)
+            | AppError::Unavailable(m),
+        ) => e.detail = m.clone(),
         Some(AppError::Invalid { detail, violations }) => {
             e.detail = detail.clone();
             e.violations = violations.clone();
@@ -194,6 +196,7 @@ pub fn error_response_for(
             return redirect_for(req, "/account/password");
         }
         let forbidden = AppError::forbidden(
+            ErrorCode::PasswordChangeRequired,
             "Choose a new password (at /account/password) before using the API.",
         );
         return error_response_for(req, StatusCode::FORBIDDEN, Some(&forbidden));
@@ -201,8 +204,12 @@ pub fn error_response_for(
 
     let e = explain(status, err);
     let mut res = if api {
+        let code = err
+            .map(AppError::code)
+            .unwrap_or_else(|| ErrorCode::for_status(status.as_u16()));
         let mut body = json!({
-            "type": format!("urn:agentdesk:problem:{}", status.as_u16()),
+            "type": code.problem_type(),
+            "code": code.as_str(),
             "title": e.title,
             "status": status.as_u16(),
             "detail": e.detail,

@@ -7,7 +7,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use crate::error::{AppError, Violation};
+use crate::error::{AppError, ErrorCode, Violation};
 
 pub struct Form<T>(pub T);
 
@@ -27,8 +27,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 .map(Form)
                 .map_err(|e| {
                     tracing::debug!(error = %e, "unreadable form");
-                    AppError::BadRequest(
-                        "The form could not be read. Reload the page and try again.".into(),
+                    AppError::bad_request(
+                        ErrorCode::UnreadableBody,
+                        "The form could not be read. Reload the page and try again.",
                     )
                 })
         })

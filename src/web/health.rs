@@ -8,7 +8,7 @@ use serde_json::json;
 use super::AppState;
 use super::auth::principal_of;
 use crate::domain::roles::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health/live").get(live))
@@ -39,7 +39,12 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     if !loopback {
         match principal_of(&req).await? {
             Some(p) if p.user.role == Role::Admin => {}
-            Some(_) => return Err(AppError::forbidden("Metrics are for admins.")),
+            Some(_) => {
+                return Err(AppError::forbidden(
+                    ErrorCode::AdminOnly,
+                    "Metrics are for admins.",
+                ));
+            }
             None => return Err(AppError::Unauthenticated),
         }
     }

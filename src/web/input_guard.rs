@@ -13,7 +13,7 @@ use actix_web::web::{self, Bytes};
 
 use super::AppState;
 use super::body::read_limited;
-use crate::error::{AppError, Violation};
+use crate::error::{AppError, ErrorCode, Violation};
 
 /// Why a character is refused, in words a person can act on; `None` when it is fine.
 /// Tab, line feed and carriage return are allowed in bodies (text areas), never in a URL.
@@ -65,9 +65,10 @@ fn printable(name: &str) -> String {
 
 fn check_url(req: &ServiceRequest) -> Result<(), AppError> {
     let bad = |what: String, why: &str| {
-        AppError::BadRequest(format!(
-            "The {what} {why}; such characters are not accepted."
-        ))
+        AppError::bad_request(
+            ErrorCode::RefusedCharacters,
+            format!("The {what} {why}; such characters are not accepted."),
+        )
     };
     let path =
         percent_decode(req.path()).ok_or_else(|| bad("address".into(), "is not valid UTF-8"))?;

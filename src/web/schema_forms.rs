@@ -10,7 +10,7 @@ use super::auth::SignedIn;
 use super::pages::render;
 use crate::domain::definition::Field;
 use crate::domain::forms;
-use crate::error::{AppError, Violation};
+use crate::error::{AppError, ErrorCode, Violation};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/forms/row").get(row))
@@ -66,10 +66,18 @@ async fn row(_user: SignedIn, q: web::Query<RowQuery>) -> Result<HttpResponse, A
         "text" => "text",
         "number" => "number",
         "pair" => "pair",
-        _ => return Err(AppError::BadRequest("Unknown row kind.".into())),
+        _ => {
+            return Err(AppError::bad_request(
+                ErrorCode::BadRequest,
+                "Unknown row kind.",
+            ));
+        }
     };
     if !ok_name {
-        return Err(AppError::BadRequest("Unknown field.".into()));
+        return Err(AppError::bad_request(
+            ErrorCode::BadRequest,
+            "Unknown field.",
+        ));
     }
     render(
         StatusCode::OK,

@@ -157,6 +157,9 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
     let (status, dup) = api.post("/agent-types", minimal("1.9.0")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(dup["detail"].as_str().unwrap().contains("exists already"));
+    // Clients branch on the code, not on the sentence.
+    assert_eq!(dup["code"], "version_exists");
+    assert_eq!(dup["type"], "urn:agentdesk:problem:version_exists");
 
     let mut changed = minimal("1.9.0");
     changed["display_name"] = json!("Help desk (beta)");
@@ -187,15 +190,14 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
             .any(|i| i["id"] == "support.helpdesk.v1@1.9.0")
     );
 
-    assert_eq!(
-        api.post(
+    let (status, refused) = api
+        .post(
             "/agent-types/support.helpdesk.v1/versions/1.9.0/retire",
-            json!({})
+            json!({}),
         )
-        .await
-        .0,
-        StatusCode::CONFLICT
-    );
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(refused["code"], "status_change_refused");
     let (status, published) = api
         .post(
             "/agent-types/support.helpdesk.v1/versions/1.9.0/publish",
@@ -209,6 +211,7 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
         .put("/agent-types/support.helpdesk.v1/versions/1.9.0", changed)
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(refused["code"], "version_not_editable");
     assert!(
         refused["detail"]
             .as_str()
@@ -347,6 +350,7 @@ async fn invalid_definitions_get_every_violation_with_its_path(engine: Engine) {
     let (status, problem) = api.post("/agent-types", doc).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["status"], 422);
+    assert_eq!(problem["code"], "validation_failed");
     let v = problem["violations"].as_array().unwrap();
     let has = |path: &str, words: &str| {
         v.iter()

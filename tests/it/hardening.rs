@@ -203,6 +203,7 @@ async fn unsupported_methods_answer_405_with_allow(engine: Engine) {
     );
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["status"], 405);
+    assert_eq!(problem["code"], "method_not_allowed");
 
     let csrf = admin.csrf().await;
     let res = admin
@@ -240,6 +241,8 @@ async fn signed_out_api_writes_get_401_problems(engine: Engine) {
         let (status, ct, body) = send(&c, method, path).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
         assert!(ct.starts_with("application/problem+json"), "{ct}");
+        let problem: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["type"], "urn:agentdesk:problem:unauthenticated");
     }
 }
 

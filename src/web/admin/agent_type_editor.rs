@@ -666,10 +666,13 @@ async fn load_draft(
         .await?
         .ok_or(AppError::NotFound)?;
     if !v.is_draft() {
-        return Err(AppError::conflict(format!(
-            "{} is {} and cannot be edited. Create a new version from it to make changes.",
-            v.row.id, v.row.status
-        )));
+        return Err(AppError::conflict(
+            crate::error::ErrorCode::VersionNotEditable,
+            format!(
+                "{} is {} and cannot be edited. Create a new version from it to make changes.",
+                v.row.id, v.row.status
+            ),
+        ));
     }
     Ok(v)
 }

@@ -11,7 +11,7 @@ use crate::domain::definition::{Definition, Field, FieldType, Version};
 use crate::domain::definition_diff::{self, DiffEntry};
 use crate::domain::forms::{self, Submitted, Widget};
 use crate::domain::schema::{self, Mode};
-use crate::error::{AppError, Violation};
+use crate::error::{AppError, ErrorCode, Violation};
 use crate::service::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
 use crate::web::AppState;
 use crate::web::auth::{Admin, Staff, StaffReader};
@@ -708,7 +708,10 @@ async fn create(
             )));
         }
         Err(AppError::Invalid { violations, .. }) => violations,
-        Err(AppError::Conflict(m)) => vec![Violation::new("version", m)],
+        Err(AppError::Conflict {
+            code: ErrorCode::VersionExists,
+            message,
+        }) => vec![Violation::new("version", message)],
         Err(e) => return Err(e),
     };
     let errors = errors

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::domain::actor::Scope;
 use crate::domain::roles::{MIN_PASSWORD_LEN, Role};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::service::accounts::{self, CreateUser, CustomerChoice};
 use crate::service::{activity, customers, users};
 use crate::web::AppState;
@@ -453,6 +453,7 @@ async fn set_password(
     let id = path.into_inner();
     if id == admin.user.id {
         return Err(AppError::conflict(
+            ErrorCode::OwnAccount,
             "Change your own password under Password in the menu (it asks for the current one).",
         ));
     }
