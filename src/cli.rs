@@ -31,6 +31,7 @@ pub enum Command {
     },
     /// Load built-in data; with --demo also demo customers and users (idempotent)
     Seed {
+        /// Also create a demo customer with users of every role (prints their logins)
         #[arg(long)]
         demo: bool,
     },
@@ -64,6 +65,7 @@ pub enum MigrateAction {
     Up,
     /// Revert the newest migrations
     Down {
+        /// How many of the newest applied migrations to revert
         #[arg(long, default_value_t = 1)]
         steps: usize,
     },
@@ -75,6 +77,7 @@ pub enum MigrateAction {
 pub enum UserAction {
     /// Create a user; prints a generated password unless --password-stdin is given
     Create {
+        /// The user's e-mail address (their sign-in name)
         #[arg(long)]
         email: String,
         /// admin, operator, viewer or customer
@@ -93,8 +96,10 @@ pub enum UserAction {
 pub enum TokenAction {
     /// Create an API token for a user and print it once
     Create {
+        /// The e-mail of the user the token acts as
         #[arg(long)]
         email: String,
+        /// A name to recognise the token by on the tokens page
         #[arg(long, default_value = "cli")]
         name: String,
     },
@@ -102,7 +107,7 @@ pub enum TokenAction {
 
 #[derive(Subcommand, Debug)]
 pub enum JobsAction {
-    /// One scheduler pass
+    /// One scheduler pass: every job kind not running elsewhere (prints what it did)
     RunDue {
         /// Pretend it is this time (RFC 3339)
         #[arg(long)]
@@ -304,14 +309,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn describe(e: crate::error::AppError) -> anyhow::Error {
     match e {
-        crate::error::AppError::Invalid { violations, .. } => anyhow::anyhow!(
-            "{}",
-            violations
-                .iter()
-                .map(|v| format!("{}: {}", v.path, v.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
+        crate::error::AppError::Invalid { violations, .. } => {
+            anyhow::anyhow!("{}", crate::error::Violation::to_text(&violations))
+        }
         other => anyhow::anyhow!("{other}"),
     }
 }

@@ -11,6 +11,22 @@ pub struct Violation {
 }
 
 impl Violation {
+    /// Violations as one line of text (`path: message; path: message`), for the command line and
+    /// the log.
+    pub fn to_text(violations: &[Violation]) -> String {
+        violations
+            .iter()
+            .map(|v| {
+                if v.path.is_empty() {
+                    v.message.clone()
+                } else {
+                    format!("{}: {}", v.path, v.message)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Violation {
             path: path.into(),

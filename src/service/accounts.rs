@@ -613,11 +613,7 @@ pub async fn bootstrap_admin(
             }
             Err(AppError::Internal(anyhow::anyhow!(
                 "cannot create the first admin: {}",
-                violations
-                    .iter()
-                    .map(|v| format!("{}: {}", v.path, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                Violation::to_text(&violations)
             )))
         }
         Err(e) => Err(e),

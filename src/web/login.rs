@@ -124,13 +124,7 @@ async fn login_submit(
     .await
     {
         Ok(user) => {
-            // A fresh session key and CSRF token at every sign-in (no session fixation).
-            session.renew();
-            session
-                .insert(USER_ID_KEY, user.id)
-                .map_err(|e| anyhow::anyhow!("session: {e}"))?;
-            session.remove(CSRF_SESSION_KEY);
-            session_token(&session);
+            start_signed_in_session(&session, user.id)?;
             let target = if user.must_change_password {
                 "/account/password".to_string()
             } else {
@@ -171,6 +165,18 @@ async fn login_submit(
         }
         Err(LoginError::Other(e)) => Err(e),
     }
+}
+
+/// The steps of every sign-in (and of a password change, which signs in afresh): a new session key
+/// and a new CSRF token, so nothing from before carries over (no session fixation).
+fn start_signed_in_session(session: &Session, user_id: i64) -> Result<(), AppError> {
+    session.renew();
+    session
+        .insert(USER_ID_KEY, user_id)
+        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+    session.remove(CSRF_SESSION_KEY);
+    session_token(session);
+    Ok(())
 }
 
 #[derive(Deserialize, Default)]
@@ -254,12 +260,7 @@ async fn password_submit(
     match FormErrors::from_result(result)? {
         Ok(updated) => {
             // Every other session was ended; this one continues under a new key and token.
-            session.renew();
-            session
-                .insert(USER_ID_KEY, updated.id)
-                .map_err(|e| anyhow::anyhow!("session: {e}"))?;
-            session.remove(CSRF_SESSION_KEY);
-            session_token(&session);
+            start_signed_in_session(&session, updated.id)?;
             flash(
                 &session,
                 "success",

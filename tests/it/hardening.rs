@@ -18,7 +18,71 @@ both_engines!(
     error_pages_keep_the_signed_in_header,
     forwarded_for_counts_only_behind_a_trusted_proxy,
     a_key_kept_in_the_database_moves_to_a_private_key_file,
+    oversized_definitions_get_422_on_both_engines,
 );
+
+async fn oversized_definitions_get_422_on_both_engines(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let token = app.admin().await.api_token().await;
+    let post = |doc: Value| {
+        let url = format!("{}/api/v1/agent-types", app.base);
+        let token = token.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&doc)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let base = |version: &str, fields: Vec<Value>| {
+        json!({
+            "agent_type_id": "big.v1",
+            "version": version,
+            "config_schema": {"fields": fields},
+            "goal_templates": [],
+            "enforcement_defaults": {"approval_required": true, "deterministic": false}
+        })
+    };
+    // A 3 000-character pre-release: PostgreSQL could not even index it.
+    let (status, problem) = post(base(&format!("1.0.0-{}", "a".repeat(3000)), vec![])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["violations"][0]["path"], "version");
+    // Ten thousand fields: one clear problem, not ten thousand.
+    let fields: Vec<Value> = (0..10_000)
+        .map(|i| json!({"key": format!("f{i}"), "label": "F", "type": "text"}))
+        .collect();
+    let (status, problem) = post(base("1.0.0", fields)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["violations"].as_array().unwrap().len(),
+        1,
+        "{problem}"
+    );
+    assert_eq!(problem["violations"][0]["path"], "config_schema.fields");
+    // A pattern that needs backtracking is refused where it is written.
+    let (status, problem) = post(base(
+        "1.0.0",
+        vec![json!({"key": "code", "label": "Code", "type": "text", "pattern": "(?<=a)(a*)*$"})],
+    ))
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["violations"][0]["path"],
+        "config_schema.fields[0].pattern"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM agent_type_versions WHERE agent_type_id = 'big.v1'")
+            .await,
+        0,
+        "nothing stored"
+    );
+}
 
 /// Every route pattern the app serves, with each parameter replaced by `{}`; a new route belongs
 /// here too.
