@@ -5,6 +5,7 @@ pub mod builtin;
 pub mod definition;
 pub mod definition_diff;
 pub mod diff;
+pub mod form_rows;
 pub mod forms;
 pub mod ids;
 pub mod limits;

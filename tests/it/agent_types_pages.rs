@@ -8,6 +8,7 @@ use crate::helpers::*;
 both_engines!(
     catalog_list_searches_filters_and_links_versions,
     previews_validate_like_a_customers_form,
+    rows_are_added_and_removed_without_javascript,
     editor_adds_saves_switches_and_refuses_published_versions,
     new_version_form_explains_conflicts,
     only_admins_change_the_catalog,
@@ -536,4 +537,55 @@ async fn only_admins_change_the_catalog(engine: Engine) {
     let res = admin.post_form(&format!("{TRADING}/retire"), &[]).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("is retired already"));
+}
+
+/// "+ Add entry" and "✕" are submit buttons: without JavaScript the form comes back with the row
+/// added or removed, what was typed kept, nothing checked or saved.
+async fn rows_are_added_and_removed_without_javascript(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let typed = [
+        ("config.nickname", "Trader Joe"),
+        ("config.allowed_coins.__present", "1"),
+        ("config.allowed_coins", "BTC"),
+        ("config.allowed_coins", "ETH"),
+        ("config.allowed_coins", "SOL"),
+    ];
+    let coin_rows = |page: &str| page.matches("name=\"config.allowed_coins\" value=").count();
+
+    let mut add = typed.to_vec();
+    add.push(("_row", "add config.allowed_coins"));
+    let res = admin
+        .post_form(&format!("{TRADING}/preview?part=config"), &add)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert_eq!(coin_rows(&page), 4, "three typed rows and a new empty one");
+    assert!(
+        page.contains("value=\"Trader Joe\""),
+        "what was typed is kept"
+    );
+    assert!(!page.contains("problem"), "nothing is checked yet");
+
+    let mut remove = typed.to_vec();
+    remove.push(("_row", "remove config.allowed_coins 1"));
+    let res = admin
+        .post_form(&format!("{TRADING}/preview?part=config"), &remove)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("value=\"BTC\"") && page.contains("value=\"SOL\""));
+    assert!(!page.contains("value=\"ETH\""), "the second row is gone");
+    assert_eq!(coin_rows(&page), 3, "two rows and the spare");
+    // The buttons are real submit buttons, named for the row they act on.
+    assert!(page.contains("name=\"_row\" value=\"remove config.allowed_coins 0\""));
+    assert!(page.contains("name=\"_row\" value=\"add config.allowed_coins\""));
+    // Enter in a field submits the form, not the first "✕": the form's default button comes first.
+    let form = &page[page.find("class=\"schema-form\"").unwrap()..];
+    let default = form
+        .find("<button type=\"submit\" class=\"visually-hidden\"")
+        .unwrap();
+    assert!(default < form.find("name=\"_row\"").unwrap());
 }

@@ -252,7 +252,7 @@ async fn preview_form_works_in_a_real_browser(engine: Engine) {
     fill(&c, "#f-config-interval_seconds", "30").await;
     fill(&c, "#f-config-default_coin", "ETH").await;
     fill(&c, "#f-config-risk_limits-max_units_per_order", "3").await;
-    click(&c, "#part-config form.schema-form button[type=submit]").await;
+    click(&c, "#part-config form.schema-form button.check").await;
     see(&c, "Valid: a customer could save this as it is.").await;
     // The secret never comes back to the browser.
     let secret = c

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::domain::definition::{Definition, Field, FieldType, Version};
 use crate::domain::definition_diff::{self, DiffEntry};
+use crate::domain::form_rows;
 use crate::domain::forms::{self, Submitted, Widget};
 use crate::domain::schema::{self, Mode};
 use crate::error::{AppError, ErrorCode, Violation};
@@ -557,6 +558,20 @@ async fn preview_submit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let (type_id, version) = path.into_inner();
+    // "+ Add entry" or "✕" pressed without JavaScript: the form comes back changed, unchecked.
+    if let Some(op) = form_rows::requested(&pairs) {
+        let pairs = form_rows::apply(&pairs, &op);
+        let (_, value) = parse_preview(&state, &type_id, &version, &q.part, &pairs).await?;
+        let view = version_view(
+            &state,
+            ctx,
+            &type_id,
+            &version,
+            Some((&q.part, value, vec![], String::new())),
+        )
+        .await?;
+        return render(StatusCode::OK, &view);
+    }
     let (d, value) = parse_preview(&state, &type_id, &version, &q.part, &pairs).await?;
     let s = part_schema(&d, &q.part).ok_or(AppError::NotFound)?;
     let errors = schema::validate(s, &value, Mode::Complete);
