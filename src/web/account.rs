@@ -1,4 +1,7 @@
 //! `/account/tokens`: a user's personal API tokens.
+//!
+//! Statements per request, besides the session (one statement, with its user): the page 1 (the
+//! user's tokens); creating or revoking 1 transaction with its audit entry, then the list.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;

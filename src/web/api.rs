@@ -1,4 +1,8 @@
 //! `/api/v1`: JSON for integrations. Errors are problem documents (see `errors`).
+//!
+//! Statements per request: the principal 1 (the token with its user; plus one a minute to note
+//! when the token was last used), then the list 1, a type 2, a version 1, each change 1 read + 1
+//! transaction with its audit entry.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

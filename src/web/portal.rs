@@ -1,4 +1,7 @@
 //! `/portal`: the customer's area.
+//!
+//! Statements per request, besides the session (one statement, with its user): home 1 (the
+//! customer, within the user's scope).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

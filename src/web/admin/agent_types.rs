@@ -1,4 +1,8 @@
 //! `/admin/agent-types`: the catalog for staff. Admins change it; operators and viewers read it.
+//!
+//! Statements per request, besides the session (one statement, with its user): the list 1 (one
+//! window query over the versions); a type's page 1 (its versions); a version's page 2 (the
+//! version, its type's versions); a preview check 1; publish and retire 1 read + 1 transaction.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;

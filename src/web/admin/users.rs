@@ -1,4 +1,8 @@
 //! `/admin/users`: user administration (admins only).
+//!
+//! Statements per request, besides the session (one statement, with its user): the list 1 (an
+//! indexed search, keyset-paginated); a user's page 6 (user, customer, live sessions, tokens,
+//! history, customers for the role form); each change 1 transaction with its audit entry.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
