@@ -45,37 +45,62 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// The server-level PostgreSQL URL: TEST_DATABASE_URL, else the local default.
-fn pg_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The server-level PostgreSQL URL: TEST_DATABASE_URL, else the local default, else a throwaway
+/// cluster started for this test process (see `pg_cluster`). Decided once, by `postgres_available`.
+static PG_URL: OnceLock<Result<String, String>> = OnceLock::new();
+
+pub fn pg_admin_url() -> String {
+    match PG_URL.get() {
+        Some(Ok(url)) => url.clone(),
+        _ => std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.into()),
+    }
+}
+
+async fn reachable(url: &str) -> Result<(), String> {
+    match PgConnection::connect(url).await {
+        Ok(c) => {
+            let _ = c.close().await;
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn find_postgres() -> Result<String, String> {
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        return reachable(&url)
+            .await
+            .map(|()| url.clone())
+            .map_err(|e| format!("{url}: {e}"));
+    }
+    let forced = std::env::var("AGENTDESK_TEST_THROWAWAY_PG").is_ok_and(|v| v == "1");
+    if !forced && reachable(DEFAULT_PG).await.is_ok() {
+        return Ok(DEFAULT_PG.into());
+    }
+    let url = tokio::task::spawn_blocking(crate::pg_cluster::start)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("no server at {DEFAULT_PG} and no throwaway one: {e}"))?;
+    reachable(&url).await.map(|()| url)
 }
 
 /// Whether PostgreSQL can be used. Outside CI a missing server skips the PostgreSQL half (loudly);
 /// under CI=true it fails the test.
 async fn postgres_available() -> bool {
-    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
-    if CHECKED.get().is_none() {
-        let r = match PgConnection::connect(&pg_admin_url()).await {
-            Ok(c) => {
-                let _ = c.close().await;
-                Ok(())
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        let _ = CHECKED.set(r);
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    if PG_URL.get().is_none() {
+        let _one_at_a_time = LOCK.lock().await;
+        if PG_URL.get().is_none() {
+            let _ = PG_URL.set(find_postgres().await);
+        }
     }
-    match CHECKED.get().unwrap() {
-        Ok(()) => true,
-        Err(e) if in_ci() => panic!(
-            "PostgreSQL is required under CI=true but unreachable at {}: {e}",
-            pg_admin_url()
-        ),
+    match PG_URL.get().unwrap() {
+        Ok(_) => true,
+        Err(e) if in_ci() => panic!("PostgreSQL is required under CI=true: {e}"),
         Err(e) => {
-            eprintln!(
-                "SKIPPED PostgreSQL half: {} unreachable ({e}); set TEST_DATABASE_URL",
-                pg_admin_url()
-            );
+            eprintln!("SKIPPED PostgreSQL half: {e}; set TEST_DATABASE_URL");
             false
         }
     }

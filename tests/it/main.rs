@@ -16,6 +16,7 @@ mod hardening;
 mod login;
 mod migration_role;
 mod migrations;
+mod pg_cluster;
 mod platform;
 mod roles;
 mod search_index;

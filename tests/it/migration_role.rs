@@ -22,11 +22,7 @@ fn in_ci() -> bool {
 
 /// The test server's port: from the admin URL's `port` (query or authority), else 5432.
 fn pg_port() -> u16 {
-    let url = url::Url::parse(
-        &std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
-    )
-    .unwrap();
+    let url = url::Url::parse(&pg_admin_url()).unwrap();
     url.query_pairs()
         .find(|(k, _)| k == "port")
         .and_then(|(_, v)| v.parse().ok())
