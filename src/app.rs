@@ -17,7 +17,7 @@ use crate::db::{Db, PoolSettings, migrate};
 use crate::domain::actor::Actor;
 use crate::jobs;
 use crate::keys::Keys;
-use crate::service::accounts::{self, Bootstrap};
+use crate::service::setup::{self, Bootstrap};
 use crate::web::AppState;
 use crate::web::csrf::csrf_guard;
 use crate::web::errors::render_errors;
@@ -61,7 +61,7 @@ pub async fn bootstrap(db: &Db, settings: &Settings, ctx: &Actor) -> anyhow::Res
             .as_ref()
             .map(|p| p.expose().to_string()),
     );
-    accounts::bootstrap_admin(db, ctx, configured)
+    setup::bootstrap_admin(db, ctx, configured)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -11,7 +11,9 @@ use crate::config::{SETTINGS_HELP, Settings};
 use crate::db::{Db, Engine, PoolSettings, migrate, users};
 use crate::domain::actor::Actor;
 use crate::domain::roles::{Role, normalise_email};
-use crate::service::accounts::{self, Bootstrap, CreateUser, CustomerChoice};
+use crate::service::accounts::{self, CreateUser, CustomerChoice};
+use crate::service::setup::{self, Bootstrap};
+use crate::service::tokens;
 
 #[derive(Parser, Debug)]
 #[command(name = "agentdesk", version, about = "agentdesk: the admin and customer portal of an AI-agent workforce platform", after_help = SETTINGS_HELP)]
@@ -184,13 +186,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Built-in agent type loaded: {id}");
             }
             if demo {
-                let logins = accounts::seed_demo(&db, &ctx)
+                let logins = setup::seed_demo(&db, &ctx)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!(
-                    "Demo logins (password for all: {}):",
-                    accounts::DEMO_PASSWORD
-                );
+                println!("Demo logins (password for all: {}):", setup::DEMO_PASSWORD);
                 for l in logins {
                     println!(
                         "  {:<10} {}{}",
@@ -266,7 +265,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             .ok_or_else(|| anyhow::anyhow!("no user with e-mail {email}"))?;
             let ctx = Actor::system("cli:token-create", clock.now());
-            let (_, token) = accounts::create_token(&db, &ctx, user.id, &name)
+            let (_, token) = tokens::create_token(&db, &ctx, user.id, &name)
                 .await
                 .map_err(describe)?;
             println!("{token}");

@@ -62,7 +62,7 @@ pub struct AuditEntry {
 const SELECT: &str = "SELECT a.id, a.at, a.actor_user_id, a.actor_role, u.email AS actor_email, a.entity_type, a.entity_id, \
      a.action, a.before, a.after, a.correlation_id FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id";
 
-/// The actions of signing in and out (see `accounts::login` and `accounts::record_logout`): routine
+/// The actions of signing in and out (see `signin::login` and `signin::record_logout`): routine
 /// entries that the activity lists can hide.
 pub const SIGN_IN_ACTIONS: [&str; 5] = [
     "login_succeeded",

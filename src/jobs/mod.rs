@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::db::{Db, jobs};
-use crate::service::accounts;
+use crate::service::signin;
 
 /// The kinds of job a pass runs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -118,7 +118,7 @@ async fn run_one(
     match kind {
         JobKind::Housekeeping => {
             let max = chrono::Duration::from_std(session_max)?;
-            let (s, l) = accounts::housekeeping(db, now, max)
+            let (s, l) = signin::housekeeping(db, now, max)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             report.sessions_purged = s;

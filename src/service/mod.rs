@@ -9,4 +9,7 @@ pub mod activity;
 pub mod catalog;
 pub mod customers;
 pub mod sessions;
+pub mod setup;
+pub mod signin;
+pub mod tokens;
 pub mod users;

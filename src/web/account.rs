@@ -16,7 +16,7 @@ use super::forms::{Form, violations};
 use super::pages::{FormErrors, PageCtx, flash, render, see_other};
 use super::view::Ts;
 use crate::error::AppError;
-use crate::service::accounts;
+use crate::service::tokens;
 use crate::service::users::{self, ApiToken};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -105,7 +105,7 @@ async fn create_token(
     let result = match form.validate() {
         Err(e) => Err(AppError::invalid(violations(&e))),
         Ok(()) => {
-            accounts::create_token(&state.db, &user.actor.clone(), user.user.id, &form.name).await
+            tokens::create_token(&state.db, &user.actor.clone(), user.user.id, &form.name).await
         }
     };
     match FormErrors::from_result(result)? {
@@ -146,8 +146,7 @@ async fn revoke_token(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let audit = user.actor.clone();
-    let t =
-        accounts::revoke_token(&state.db, &audit, path.into_inner(), Some(user.user.id)).await?;
+    let t = tokens::revoke_token(&state.db, &audit, path.into_inner(), Some(user.user.id)).await?;
     flash(&session, "success", format!("Token “{}” revoked.", t.name));
     Ok(see_other("/account/tokens"))
 }

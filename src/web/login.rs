@@ -15,7 +15,8 @@ use super::pages::{FormErrors, PageCtx, flash, render, safe_local_path, see_othe
 use super::session_store::USER_ID_KEY;
 use crate::domain::roles::MIN_PASSWORD_LEN;
 use crate::error::{AppError, Violation};
-use crate::service::accounts::{self, LoginError};
+use crate::service::accounts;
+use crate::service::signin::{self, LoginError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/login").get(login_page).post(login_submit))
@@ -114,7 +115,7 @@ async fn login_submit(
             "Enter your e-mail and your password.".into(),
         );
     }
-    match accounts::login(
+    match signin::login(
         &state.db,
         &audit,
         &form.email,
@@ -193,7 +194,7 @@ async fn logout(
 ) -> Result<HttpResponse, AppError> {
     if let Some(p) = principal_of(&req).await? {
         let everywhere = form.everywhere.is_some();
-        accounts::record_logout(&state.db, &actor_for(&req, &p.user), &p.user, everywhere).await?;
+        signin::record_logout(&state.db, &actor_for(&req, &p.user), &p.user, everywhere).await?;
     }
     session.purge();
     Ok(see_other("/login?signed_out=1"))

@@ -260,7 +260,7 @@ pub async fn spawn_app_with(engine: Engine, opts: Options) -> Option<TestApp> {
         .await
         .expect("app starts");
     let generated_admin = match &app.bootstrap {
-        agentdesk::service::accounts::Bootstrap::Generated { email, password } => {
+        agentdesk::service::setup::Bootstrap::Generated { email, password } => {
             Some((email.clone(), password.clone()))
         }
         _ => None,

@@ -14,7 +14,7 @@ use crate::domain::actor::Scope;
 use crate::domain::roles::{MIN_PASSWORD_LEN, Role};
 use crate::error::{AppError, ErrorCode};
 use crate::service::accounts::{self, CreateUser, CustomerChoice};
-use crate::service::{activity, customers, users};
+use crate::service::{activity, customers, tokens, users};
 use crate::web::AppState;
 use crate::web::account::TokenRow;
 use crate::web::auth::Admin;
@@ -483,7 +483,7 @@ async fn revoke_token(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let audit = admin.actor.clone();
-    let t = accounts::revoke_token(&state.db, &audit, path.into_inner(), None).await?;
+    let t = tokens::revoke_token(&state.db, &audit, path.into_inner(), None).await?;
     flash(&session, "success", format!("Token “{}” revoked.", t.name));
     Ok(see_other(&format!("/admin/users/{}", t.user_id)))
 }
