@@ -3,6 +3,7 @@
 
 pub mod agent_type_editor;
 pub mod agent_types;
+pub mod user_detail;
 pub mod users;
 
 use actix_web::http::StatusCode;
