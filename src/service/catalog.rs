@@ -321,9 +321,12 @@ pub async fn update_draft(
     version: &str,
     doc: &Value,
 ) -> AppResult<StoredVersion> {
-    // What the version is decides first (404, 409), then what the body says (422).
-    let mut tx = db.begin().await?;
-    let before = load(&mut tx, agent_type_id, version).await?;
+    // What the version is decides first (404, 409), then what the body says (422). The document
+    // is checked before the write transaction (patterns are compiled then); the update itself is
+    // conditional on the version still being a draft.
+    let before = get(db, agent_type_id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !before.is_draft() {
         return Err(published_conflict(&before));
     }
@@ -345,6 +348,7 @@ pub async fn update_draft(
         return Err(invalid(mismatched));
     }
     let document = serde_json::to_value(&d).map_err(anyhow::Error::from)?;
+    let mut tx = db.begin().await?;
     if !agent_types::update_document(tx.conn(), &before.row.id, d.name(), &document, actor.now)
         .await?
     {
