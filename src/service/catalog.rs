@@ -299,7 +299,7 @@ pub async fn copy_as_draft(
     create_draft(db, actor, &doc).await
 }
 
-fn published_conflict(v: &StoredVersion) -> AppError {
+pub(crate) fn published_conflict(v: &StoredVersion) -> AppError {
     AppError::conflict(
         ErrorCode::VersionNotEditable,
         format!(

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod activity;
 pub mod catalog;
 pub mod customers;
+pub mod phase1;
 pub mod sessions;
 pub mod setup;
 pub mod signin;

@@ -13,14 +13,18 @@ use super::AppState;
 use super::auth::{Admin, SignedIn};
 use crate::domain::schema;
 use crate::error::AppError;
-use crate::service::catalog::{self, PUBLISHED, RETIRED, StoredVersion};
+use crate::service::catalog::{self, PUBLISHED, RETIRED};
+use crate::service::phase1;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .service(web::resource("/me").get(me))
             .service(web::resource("/agent-types").get(list_types).post(create_version))
-            .service(web::resource("/agent-types/{type_id}").get(get_type))
+            // Phase-1 clients also ask with a trailing slash.
+            .service(web::resource("/agent-types/").get(list_types))
+            .service(web::resource("/agent-types/{type_id}").get(get_type).put(upsert_type))
+            .service(web::resource("/agent-types/{type_id}/versions").get(type_versions))
             .service(web::resource("/agent-types/{type_id}/versions/{version}").get(get_version).put(update_version))
             .service(web::resource("/agent-types/{type_id}/versions/{version}/publish").post(publish))
             .service(web::resource("/agent-types/{type_id}/versions/{version}/retire").post(retire))
@@ -46,7 +50,8 @@ struct ListQuery {
     include: Option<String>,
 }
 
-/// The newest published version of each type (`?include=drafts`: staff see the newest of any status).
+/// Phase-1 shape: the definitions, the newest published version of each type
+/// (`?include=drafts`: staff get the newest version of any status).
 async fn list_types(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -55,13 +60,46 @@ async fn list_types(
     let drafts = q.include.as_deref() == Some("drafts") && user.scope().is_staff();
     let items: Vec<Value> = catalog::newest_versions(&state.db, !drafts)
         .await?
-        .iter()
-        .map(StoredVersion::to_json)
+        .into_iter()
+        .map(|v| v.row.document.0)
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(items))
 }
 
+/// Phase-1 shape: the type's live definition (its newest published version; staff see the newest
+/// draft of a type that has none published yet).
 async fn get_type(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let type_id = path.into_inner();
+    let live = match catalog::newest_published(&state.db, &type_id).await? {
+        Some(v) => v,
+        None => catalog::visible_versions(&state.db, &user.scope(), &type_id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::NotFound)?,
+    };
+    Ok(HttpResponse::Ok().json(live.row.document.0))
+}
+
+/// Phase-1 `PUT /agent-types/{id}`: the body's version becomes the live one (see
+/// `service::phase1::upsert_live`). Admins only.
+async fn upsert_type(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (live, _changed) =
+        phase1::upsert_live(&state.db, &admin.actor, &path.into_inner(), &body).await?;
+    Ok(HttpResponse::Ok().json(live.row.document.0))
+}
+
+/// Every version of a type with its status, and the newest published one whole.
+async fn type_versions(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,

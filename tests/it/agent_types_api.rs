@@ -73,11 +73,18 @@ async fn builtins_are_listed_and_exported_as_json_schema(engine: Engine) {
     };
     let (status, list) = api.get("/agent-types").await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&str> = list["items"]
+    // Phase-1 shape: a bare list of definitions.
+    let ids: Vec<String> = list
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["id"].as_str().unwrap())
+        .map(|d| {
+            format!(
+                "{}@{}",
+                d["agent_type_id"].as_str().unwrap(),
+                d["version"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         ids,
@@ -175,7 +182,7 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
     // Drafts are invisible to the public list until published.
     let (_, list) = api.get("/agent-types").await;
     assert!(
-        !list["items"]
+        !list
             .as_array()
             .unwrap()
             .iter()
@@ -183,11 +190,11 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
     );
     let (_, with_drafts) = api.get("/agent-types?include=drafts").await;
     assert!(
-        with_drafts["items"]
+        with_drafts
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i["id"] == "support.helpdesk.v1@1.9.0")
+            .any(|i| i["agent_type_id"] == "support.helpdesk.v1" && i["version"] == "1.9.0")
     );
 
     let (status, refused) = api
@@ -233,7 +240,7 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
         json!({}),
     )
     .await;
-    let (_, t) = api.get("/agent-types/support.helpdesk.v1").await;
+    let (_, t) = api.get("/agent-types/support.helpdesk.v1/versions").await;
     assert_eq!(t["newest_published"]["version"], "1.10.0");
     assert_eq!(t["versions"][0]["version"], "1.10.0");
     assert_eq!(t["versions"][1]["version"], "1.9.0");
@@ -247,7 +254,7 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
         (status, retired["status"].as_str()),
         (StatusCode::OK, Some("retired"))
     );
-    let (_, t) = api.get("/agent-types/support.helpdesk.v1").await;
+    let (_, t) = api.get("/agent-types/support.helpdesk.v1/versions").await;
     assert_eq!(
         t["newest_published"]["version"], "1.9.0",
         "retired versions take no new hires"
@@ -290,7 +297,7 @@ async fn draft_lifecycle_with_conflicts_and_audit(engine: Engine) {
         )
         .await;
     }
-    let (_, t) = api.get("/agent-types/support.helpdesk.v1").await;
+    let (_, t) = api.get("/agent-types/support.helpdesk.v1/versions").await;
     assert_eq!(t["newest_published"]["version"], "2.0.0");
     let order: Vec<&str> = t["versions"]
         .as_array()
@@ -429,7 +436,7 @@ async fn customers_read_published_versions_only(engine: Engine) {
     );
     let (_, list) = customer.get("/agent-types?include=drafts").await;
     assert_eq!(
-        list["items"].as_array().unwrap().len(),
+        list.as_array().unwrap().len(),
         2,
         "customers never see drafts"
     );

@@ -17,6 +17,7 @@ mod login;
 mod migration_role;
 mod migrations;
 mod pg_cluster;
+mod phase1_api;
 mod platform;
 mod roles;
 mod search_index;
