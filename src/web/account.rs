@@ -11,8 +11,9 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::AppState;
-use super::auth::SignedIn;
+use super::auth::{AuthVia, SignedIn};
 use super::forms::{Form, violations};
+use super::one_time;
 use super::pages::{FormErrors, PageCtx, flash, render, see_other};
 use super::view::Ts;
 use crate::error::AppError;
@@ -67,18 +68,26 @@ async fn list(state: &AppState, user_id: i64) -> Result<Vec<TokenRow>, AppError>
         .collect())
 }
 
+/// What a new token's one-time display is kept under (see `one_time`).
+fn new_token_slot(user_id: i64) -> String {
+    format!("new token of user {user_id}")
+}
+
 async fn tokens_page(
     state: web::Data<AppState>,
+    session: Session,
     user: SignedIn,
     ctx: PageCtx,
 ) -> Result<HttpResponse, AppError> {
     let tokens = list(&state, user.user.id).await?;
+    // A token just created is shown here once; a reload shows the list without it.
+    let new_token = one_time::take(&session, &state.keys, &new_token_slot(user.user.id));
     render(
         StatusCode::OK,
         &TokensPage {
             ctx,
             tokens,
-            new_token: None,
+            new_token,
             token_name: String::new(),
             errors: FormErrors::default(),
         },
@@ -98,6 +107,7 @@ struct TokenForm {
 
 async fn create_token(
     state: web::Data<AppState>,
+    session: Session,
     user: SignedIn,
     ctx: PageCtx,
     Form(form): Form<TokenForm>,
@@ -109,9 +119,9 @@ async fn create_token(
         }
     };
     match FormErrors::from_result(result)? {
-        Ok((_, token)) => {
+        Ok((_, token)) if user.via == AuthVia::Token => {
+            // A client with a token has no session to carry the new one across a redirect.
             let tokens = list(&state, user.user.id).await?;
-            // Shown in this response only; a reload shows the list without it.
             render(
                 StatusCode::CREATED,
                 &TokensPage {
@@ -122,6 +132,20 @@ async fn create_token(
                     errors: FormErrors::default(),
                 },
             )
+        }
+        Ok((created, token)) => {
+            // Post/redirect/get: a reload or a second click cannot create a second token. The
+            // token crosses the redirect sealed in the session and is shown once.
+            one_time::stash(&session, &state.keys, &new_token_slot(user.user.id), &token);
+            flash(
+                &session,
+                "success",
+                format!(
+                    "Token “{}” created. Copy it now: it is shown only this once.",
+                    created.name
+                ),
+            );
+            Ok(see_other("/account/tokens"))
         }
         Err(errors) => {
             let tokens = list(&state, user.user.id).await?;

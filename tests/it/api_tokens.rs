@@ -12,13 +12,18 @@ both_engines!(
 
 async fn create_token(c: &Client, name: &str) -> String {
     let res = c.post_form("/account/tokens", &[("name", name)]).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body = res.text().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "post/redirect/get");
+    let (_, body) = c.page("/account/tokens").await;
     let start = body
         .find("id=\"new-token-value\">")
         .expect("token shown once")
         + "id=\"new-token-value\">".len();
-    body[start..start + body[start..].find('<').unwrap()].to_string()
+    let token = body[start..start + body[start..].find('<').unwrap()].to_string();
+    // A reload shows the list, not the token again.
+    let (_, again) = c.page("/account/tokens").await;
+    assert!(!again.contains("new-token-value"), "shown only once");
+    assert!(!again.contains(&token));
+    token
 }
 
 async fn me(app: &TestApp, token: &str) -> reqwest::Response {

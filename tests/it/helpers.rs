@@ -468,8 +468,9 @@ impl Client {
     /// Creates an API token through the tokens page (as this client's user) and returns it.
     pub async fn api_token(&self) -> String {
         let res = self.post_form("/account/tokens", &[("name", "api")]).await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let body = res.text().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/account/tokens");
+        let (_, body) = self.page("/account/tokens").await;
         let marker = "id=\"new-token-value\">";
         let start = body.find(marker).expect("the new token is shown once") + marker.len();
         body[start..start + body[start..].find('<').unwrap()].to_string()
