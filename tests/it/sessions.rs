@@ -54,7 +54,7 @@ async fn csrf_missing_or_wrong_is_forbidden(engine: Engine) {
         c.post_form("/account/tokens", &[("name", "good")])
             .await
             .status(),
-        StatusCode::CREATED
+        StatusCode::SEE_OTHER
     );
 }
 
@@ -107,7 +107,7 @@ async fn cross_site_origin_is_refused(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(same.status(), StatusCode::CREATED);
+    assert_eq!(same.status(), StatusCode::SEE_OTHER);
 }
 
 async fn htmx_header_token_is_accepted(engine: Engine) {
@@ -133,7 +133,12 @@ async fn htmx_header_token_is_accepted(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM api_tokens WHERE name = 'via htmx'")
+            .await,
+        1
+    );
 }
 
 async fn logout_ends_the_session_for_an_old_cookie(engine: Engine) {
