@@ -1,4 +1,9 @@
 //! Sign in, sign out, change one's password.
+//!
+//! Statements per request: the sign-in page none for a visitor (no session row, the CSRF token is
+//! in a signed cookie); signing in 2 transactions (record the attempt and read the user, then the
+//! outcome with its audit entry) plus the new session; signing out 1 transaction and the session's
+//! removal.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
