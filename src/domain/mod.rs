@@ -1,6 +1,7 @@
 //! Pure types and rules, no I/O.
 
 pub mod builtin;
+pub mod catalog_edit;
 pub mod definition;
 pub mod definition_diff;
 pub mod diff;
