@@ -77,8 +77,8 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
         "Edit draft marketing.healthcare.v1@1.1.0",
     )
     .await;
-    click(&c, "#add-config-field").await;
-    see(&c, "New field 12").await;
+    click(&c, "#f-cf-add").await;
+    see(&c, "Field 12").await;
     fill(&c, "#f-cf-11--key", "follow_up_days").await;
     fill(&c, "#f-cf-11--label", "Follow-up days").await;
     let select = c.find(Locator::Css("#f-cf-11--type")).await.unwrap();

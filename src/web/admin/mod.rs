@@ -1,7 +1,7 @@
 //! `/admin`: the staff area.
 
-pub mod agent_type_editor;
 pub mod agent_types;
+pub mod editor;
 pub mod users;
 
 use actix_web::http::StatusCode;
