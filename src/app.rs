@@ -81,7 +81,7 @@ impl Application {
         let db = prepare_database(&settings, clock.as_ref()).await?;
         let ctx = Actor::system("startup", clock.now());
         let bootstrap = bootstrap(&db, &settings, &ctx).await?;
-        for id in crate::catalog::seed_builtins(&db, &ctx)
+        for id in crate::service::catalog::seed_builtins(&db, &ctx)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
         {

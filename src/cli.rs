@@ -176,7 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Database ready ({}).", db.engine().name());
             let ctx = Actor::system("cli:seed", clock.now());
             print_bootstrap(&crate::app::bootstrap(&db, &settings, &ctx).await?);
-            let added = crate::catalog::seed_builtins(&db, &ctx)
+            let added = crate::service::catalog::seed_builtins(&db, &ctx)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if added.is_empty() {

@@ -12,6 +12,3 @@ pub mod keys;
 pub mod passwords;
 pub mod service;
 pub mod web;
-
-/// Until every caller has moved to `service::catalog`.
-pub use service::catalog;

@@ -47,11 +47,46 @@
     update();
   }
 
-  // Focus the error summary so keyboard and screen-reader users hear what went wrong.
+  // Focus the error summary so keyboard and screen-reader users hear what went wrong, unless the
+  // answer put the focus somewhere on purpose (autofocus: where an editor edit landed). Only
+  // summaries made to take the focus (tabindex): a live one must not pull it away from typing.
   function focusErrors(root) {
-    var summary = root.querySelector(".error-summary");
+    if (root.matches && root.matches("[autofocus]")) return;
+    if (root.querySelector("[autofocus]")) return;
+    var summary = root.querySelector(".error-summary[tabindex]");
     if (summary) summary.focus();
   }
+
+  // Editor rows remember being folded (a hidden input the server reads), so a folded row stays
+  // folded after the editor is swapped by an edit.
+  document.addEventListener("toggle", function (ev) {
+    var row = ev.target;
+    if (!row || row.tagName !== "DETAILS") return;
+    var mark = row.querySelector(":scope > input[data-fold]");
+    if (mark) mark.value = row.open ? "" : "1";
+  }, true);
+
+  // While an edit swaps the whole editor (or a row), the old and new copies are briefly both in the page; the
+  // browser's scroll anchoring would follow the old copy to the end of the page. Without it, the new
+  // copy lands exactly where the old one was: the page does not move.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var t = ev.detail.target;
+    if (t && (t.id === "editor" || t.classList.contains("field-row"))) document.documentElement.classList.add("swapping");
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    document.documentElement.classList.remove("swapping");
+  });
+
+  // A problem's link opens the folded rows around its input, then focuses it (above the sticky bar).
+  document.addEventListener("click", function (ev) {
+    var link = ev.target.closest && ev.target.closest(".error-summary a[href^='#']");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    ev.preventDefault();
+    for (var d = target.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "center" });
+  });
 
   // Copy buttons (data-copy="#id") appear only where the Clipboard API works; without them the
   // value stays on the page to select by hand.

@@ -2,9 +2,13 @@
 //! violations → messages next to their widgets. Used for agent-type previews now, and for hired-agent
 //! configuration and goal settings later: one piece of code for every schema-driven form.
 
-use std::collections::HashMap;
+mod submitted;
+pub mod text_number;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
+
+pub use submitted::Submitted;
+use text_number::number_value;
 
 use super::definition::{Field, FieldType};
 use crate::error::Violation;
@@ -82,14 +86,6 @@ fn scalar_text(v: Option<&Value>) -> String {
     }
 }
 
-fn bound(v: Option<f64>) -> String {
-    match v {
-        Some(n) if n.fract() == 0.0 => format!("{}", n as i64),
-        Some(n) => n.to_string(),
-        None => String::new(),
-    }
-}
-
 /// The message for the widget at `path` (its own, or the first one about one of its entries).
 fn error_for(errors: &[Violation], path: &str) -> String {
     errors
@@ -164,9 +160,9 @@ fn add_widgets(
                 w.min = if f.exclusive_min {
                     String::new()
                 } else {
-                    bound(f.min)
+                    text_number::number_text(f.min)
                 };
-                w.max = bound(f.max);
+                w.max = text_number::number_text(f.max);
                 w.step = if f.field_type == FieldType::Integer {
                     "1".into()
                 } else {
@@ -264,61 +260,10 @@ fn add_widgets(
     }
 }
 
-/// The submitted form, by input name.
-pub struct Submitted(HashMap<String, Vec<String>>);
-
-impl Submitted {
-    pub fn new(pairs: &[(String, String)]) -> Self {
-        let mut m: HashMap<String, Vec<String>> = HashMap::new();
-        for (k, v) in pairs {
-            m.entry(k.clone()).or_default().push(v.clone());
-        }
-        Submitted(m)
-    }
-
-    fn all(&self, name: &str) -> &[String] {
-        self.0.get(name).map(|v| v.as_slice()).unwrap_or(&[])
-    }
-
-    fn first(&self, name: &str) -> Option<&str> {
-        self.all(name).first().map(String::as_str)
-    }
-
-    fn present(&self, name: &str) -> bool {
-        self.0.contains_key(&format!("{name}.{PRESENT}"))
-    }
-
-    /// Whether any input of this prefix was submitted at all.
-    pub fn has_prefix(&self, prefix: &str) -> bool {
-        let p = format!("{prefix}.");
-        self.0.keys().any(|k| k.starts_with(&p))
-    }
-}
-
-/// A number as typed: an integer stays an integer, a decimal a decimal, anything else stays the text
-/// that was typed (so the form can show it again with "must be a number").
-fn parse_number(s: &str, integer: bool) -> Value {
-    let t = s.trim();
-    if let Ok(i) = t.parse::<i64>() {
-        return Value::Number(i.into());
-    }
-    if let Ok(f) = t.parse::<f64>()
-        && f.is_finite()
-    {
-        if integer && f.fract() == 0.0 && f.abs() < 9e15 {
-            return Value::Number((f as i64).into());
-        }
-        if let Some(n) = Number::from_f64(f) {
-            return Value::Number(n);
-        }
-    }
-    Value::String(s.to_string())
-}
-
 fn item_value(s: &str, item_type: Option<FieldType>) -> Value {
     match item_type {
-        Some(FieldType::Number) => parse_number(s, false),
-        Some(FieldType::Integer) => parse_number(s, true),
+        Some(FieldType::Number) => number_value(s, false),
+        Some(FieldType::Integer) => number_value(s, true),
         _ => Value::String(s.to_string()),
     }
 }
@@ -341,9 +286,9 @@ pub fn parse(fields: &[Field], prefix: &str, form: &Submitted, previous: &Value)
             FieldType::Number | FieldType::Integer => form
                 .first(&name)
                 .filter(|s| !s.trim().is_empty())
-                .map(|s| parse_number(s, f.field_type == FieldType::Integer)),
+                .map(|s| number_value(s, f.field_type == FieldType::Integer)),
             FieldType::Boolean => {
-                if form.all(&name).iter().any(|v| v == "true") {
+                if form.checked(&name) {
                     Some(Value::Bool(true))
                 } else if form.present(&name) {
                     Some(Value::Bool(false))

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod builtin;
+pub mod catalog_edit;
 pub mod definition;
 pub mod definition_diff;
 pub mod diff;

@@ -217,14 +217,6 @@ pub fn scope_of(user: &User) -> Scope {
     }
 }
 
-/// The actor for `actor` acting in this request (kept while the editor moves to the guards' actor).
-pub fn audit_context(req: &HttpRequest, _state: &AppState, actor: Option<&User>) -> Actor {
-    match actor {
-        Some(u) => actor_for(req, u),
-        None => anonymous_actor(req),
-    }
-}
-
 pub fn correlation_id(req: &HttpRequest) -> String {
     req.extensions()
         .get::<CorrelationId>()

@@ -10,6 +10,7 @@ both_engines!(
     previews_validate_like_a_customers_form,
     rows_are_added_and_removed_without_javascript,
     editor_adds_saves_switches_and_refuses_published_versions,
+    editor_rows_follow_their_type_and_edits_land_on_their_row,
     new_version_form_explains_conflicts,
     only_admins_change_the_catalog,
 );
@@ -298,7 +299,7 @@ async fn editor_adds_saves_switches_and_refuses_published_versions(engine: Engin
     f.push(("op".into(), "add_field:cf".into()));
     let page = post(f).await.text().await.unwrap();
     assert!(
-        page.contains("value=\"nickname\"") && page.contains("New field 2"),
+        page.contains("value=\"nickname\"") && page.contains("Field 2 (new)"),
         "{page}"
     );
 
@@ -317,8 +318,8 @@ async fn editor_adds_saves_switches_and_refuses_published_versions(engine: Engin
         "{page}"
     );
     assert!(
-        page.contains("config_schema.fields[1].options"),
-        "the summary names the path"
+        page.contains("<a href=\"#f-cf-1--options\">Field 2 (Channel) — Options</a>: An enum field needs at least one option."),
+        "the summary says where in words and links to the input"
     );
 
     // Live check: errors come back out of band for each input.
@@ -415,6 +416,173 @@ async fn editor_adds_saves_switches_and_refuses_published_versions(engine: Engin
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page.contains("Create a new version from it"), "{page}");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'agent_type_version' AND action = 'updated'").await, 1);
+}
+
+/// The opening tag of the element with this id (to look at its attributes).
+fn tag<'a>(page: &'a str, id: &str) -> &'a str {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {page}"));
+    let start = page[..at].rfind('<').unwrap();
+    let end = at + page[at..].find('>').unwrap();
+    &page[start..=end]
+}
+
+fn autofocused(page: &str) -> Vec<String> {
+    page.match_indices(" autofocus")
+        .map(|(i, _)| {
+            let start = page[..i].rfind('<').unwrap();
+            let t = &page[start..i];
+            let id = t.split("id=\"").nth(1).unwrap_or_default();
+            id[..id.find('"').unwrap_or(0)].to_string()
+        })
+        .collect()
+}
+
+async fn editor_rows_follow_their_type_and_edits_land_on_their_row(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let res = admin
+        .post_form(
+            "/admin/agent-types",
+            &[
+                ("agent_type_id", "support.helpdesk.v1"),
+                ("version", "0.1.0"),
+                ("display_name", "Help desk"),
+                ("copy_from", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let edit = "/admin/agent-types/support.helpdesk.v1/versions/0.1.0/edit";
+    let row = |i: usize, key: &str, t: &str| -> Vec<(String, String)> {
+        vec![
+            (format!("cf[{i}].__row"), "1".into()),
+            (format!("cf[{i}].__shape"), t.into()),
+            (format!("cf[{i}].key"), key.into()),
+            (format!("cf[{i}].label"), key.to_uppercase()),
+            (format!("cf[{i}].type"), t.into()),
+        ]
+    };
+    let post = |mut fields: Vec<(String, String)>, op: &str| {
+        let admin = &admin;
+        fields.push(("display_name".into(), "Help desk".into()));
+        fields.push(("op".into(), op.into()));
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            let res = admin.post_form(edit, &refs).await;
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let rows3 = || {
+        [
+            row(0, "a_one", "text"),
+            row(1, "b_two", "number"),
+            row(2, "c_three", "enum"),
+        ]
+        .concat()
+    };
+
+    // Each row shows the inputs of its type, folds, and sums itself up: number, label, key, type.
+    let (_, page) = post(rows3(), "show").await;
+    assert!(
+        page.contains("name=\"cf[1].min\"") && !page.contains("name=\"cf[1].options\""),
+        "a number has bounds, no options"
+    );
+    assert!(
+        page.contains("name=\"cf[0].pattern\"") && !page.contains("name=\"cf[0].min\""),
+        "a text has a pattern, no bounds"
+    );
+    assert!(
+        page.contains("name=\"cf[2].options\"") && !page.contains("name=\"cf[2].pattern\""),
+        "an enum has options"
+    );
+    assert!(
+        tag(&page, "f-cf-1--row").starts_with("<details")
+            && tag(&page, "f-cf-1--row").contains(" open")
+    );
+    assert!(page.contains("<summary><span class=\"row-title\">Field 2</span> B_TWO <code class=\"id\">b_two</code> <span class=\"badge muted\">number</span></summary>"), "{page}");
+    assert!(autofocused(&page).is_empty());
+
+    // "+ Add field" without JavaScript: the answer focuses the new row's first input.
+    let (status, page) = post(rows3(), "add_field:cf").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(autofocused(&page), ["f-cf-3--key"]);
+    assert!(tag(&page, "f-cf-3--row").contains(" open"));
+    // Moving: the focus stays on the moved row's button, to move it again.
+    let (_, page) = post(rows3(), "up:cf[2]").await;
+    assert_eq!(autofocused(&page), ["f-cf-1--up"]);
+    assert!(page.find("value=\"c_three\"").unwrap() < page.find("value=\"b_two\"").unwrap());
+    let (_, page) = post(rows3(), "up:cf[1]").await;
+    assert_eq!(
+        autofocused(&page),
+        ["f-cf-0--down"],
+        "first now: no Up button"
+    );
+    let (_, page) = post(rows3(), "down:cf[0]").await;
+    assert_eq!(autofocused(&page), ["f-cf-1--down"]);
+    // Removing: the next row, the one before the last, then the add button.
+    let (_, page) = post(rows3(), "remove:cf[1]").await;
+    assert_eq!(autofocused(&page), ["f-cf-1--key"]);
+    assert!(page.contains("value=\"c_three\"") && !page.contains("value=\"b_two\""));
+    let (_, page) = post(rows3(), "remove:cf[2]").await;
+    assert_eq!(autofocused(&page), ["f-cf-1--key"]);
+    let (_, page) = post(row(0, "a_one", "text"), "remove:cf[0]").await;
+    assert_eq!(autofocused(&page), ["f-cf-add"]);
+    // A page out of date: nothing changes, and the editor says so.
+    let (status, page) = post(rows3(), "remove:cf[7]").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("not in the editor any more") && page.contains("value=\"c_three\""));
+
+    // Changing a type (htmx swaps the row; without JavaScript the button under the select): the row
+    // now shows the new type's inputs, and drops what the old type had.
+    let mut f = row(0, "coins", "number");
+    f[4].1 = "enum".into();
+    f.push(("cf[0].min".into(), "3".into()));
+    let (_, page) = post(f.clone(), "retype:cf[0]").await;
+    assert!(
+        page.contains("name=\"cf[0].options\"") && !page.contains("name=\"cf[0].min\""),
+        "{page}"
+    );
+    assert_eq!(autofocused(&page), ["f-cf-0--type"]);
+    assert!(
+        tag(&page, "f-cf-0--type").contains("hx-select=\"#f-cf-0--row\""),
+        "htmx swaps just the row"
+    );
+    // Saved without the button: the enum needs options, the bounds are gone.
+    let (status, page) = post(f, "save").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("<a href=\"#f-cf-0--options\">Field 1 (COINS) — Options</a>: An enum field needs at least one option."), "{page}");
+    assert!(!page.contains("Only number and integer fields have bounds"));
+
+    // A folded row stays folded through edits that move it, unless it holds a problem.
+    let mut f = rows3();
+    f.push(("cf[2].__closed".into(), "1".into()));
+    f.push(("cf[2].options".into(), "x".into()));
+    f.push(("cf[0].__closed".into(), "1".into()));
+    f.push(("cf[1].max".into(), "ten".into()));
+    let (_, page) = post(f, "down:cf[1]").await;
+    assert!(
+        !tag(&page, "f-cf-1--row").contains(" open"),
+        "c_three moved up, still folded"
+    );
+    assert!(!tag(&page, "f-cf-0--row").contains(" open"));
+    assert!(tag(&page, "f-cf-2--row").contains(" open"));
+    // The number typed as text moved with its row, next to its error.
+    assert!(
+        tag(&page, "f-cf-2--max").contains("value=\"ten\""),
+        "{page}"
+    );
+    assert!(page.contains("id=\"f-cf-2--max-error\" role=\"status\">Enter a number."));
+    assert!(
+        page.contains("<a href=\"#f-cf-2--max\">Field 3 (B_TWO) — Maximum</a>: Enter a number."),
+        "{page}"
+    );
 }
 
 async fn new_version_form_explains_conflicts(engine: Engine) {

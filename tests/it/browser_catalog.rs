@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
+use serde_json::json;
 
 use crate::both_engines;
 use crate::browser::{browser, click, fill, see, see_at, sign_in, snap};
@@ -26,6 +27,51 @@ async fn text_becomes(c: &Client, css: &str, ok: impl Fn(&str) -> bool, what: &s
     panic!("{css} never became {what}; last text: {last:?}");
 }
 
+async fn js(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Waits until the element with this id has the focus.
+async fn focus_becomes(c: &Client, id: &str) {
+    let mut last = json!(null);
+    for _ in 0..100 {
+        last = js(
+            c,
+            "return document.activeElement && document.activeElement.id",
+        )
+        .await;
+        if last == json!(id) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("#{id} never got the focus; {last} has it");
+}
+
+/// Clicks after scrolling the element to the middle of the window: the sticky save bar covers the
+/// bottom edge, where WebDriver would otherwise leave it.
+async fn click_in_view(c: &Client, css: &str) {
+    c.wait().for_element(Locator::Css(css)).await.unwrap();
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+        vec![json!(css)],
+    )
+    .await
+    .unwrap();
+    click(c, css).await;
+}
+
+/// Waits until no element matches.
+async fn gone(c: &Client, css: &str) {
+    for _ in 0..100 {
+        if c.find_all(Locator::Css(css)).await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} is still there");
+}
+
 async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     let Some(app) = spawn_app(engine).await else {
         return;
@@ -35,7 +81,13 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     };
     sign_in(&c, &app.base, ADMIN_EMAIL, ADMIN_PASSWORD, "Dashboard").await;
 
-    click(&c, "nav a[href='/admin/agent-types']").await;
+    // On a phone (AGENTDESK_BROWSER_WINDOW=390,844) the main links are in the header menu.
+    if js(&c, "return getComputedStyle(document.querySelector('.site-menu').closest('ul')).display !== 'none'").await == json!(true) {
+        click(&c, ".site-menu summary").await;
+        click(&c, ".site-menu a[href='/admin/agent-types']").await;
+    } else {
+        click(&c, "nav a[href='/admin/agent-types']").await;
+    }
     see_at(&c, "/admin/agent-types", "Healthcare marketing").await;
     snap(&c, "catalog-list").await;
     click(&c, "a[href='/admin/agent-types/marketing.healthcare.v1']").await;
@@ -77,21 +129,103 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
         "Edit draft marketing.healthcare.v1@1.1.0",
     )
     .await;
-    click(&c, "#add-config-field").await;
-    see(&c, "New field 12").await;
+    snap(&c, "editor-top").await;
+    // Rows fold, and stay folded through edits.
+    click_in_view(&c, "#f-cf-0--row > summary").await;
+    assert_eq!(
+        js(&c, "return document.getElementById('f-cf-0--row').open").await,
+        json!(false)
+    );
+    // "+ Add field" keeps the page where it was and puts the focus in the new row.
+    c.execute(
+        "document.querySelector('#f-cf-add').scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let before = js(&c, "return window.scrollY").await.as_f64().unwrap();
+    click(&c, "#f-cf-add").await;
+    focus_becomes(&c, "f-cf-11--key").await;
+    see(&c, "Field 12").await;
+    let after = js(&c, "return window.scrollY").await.as_f64().unwrap();
+    assert!(
+        (after - before).abs() < 100.0,
+        "the page stays where it was: {before} → {after}"
+    );
+    assert_eq!(
+        js(&c, "return document.getElementById('f-cf-0--row').open").await,
+        json!(false)
+    );
+    // The save bar stays in view on a long editor.
+    assert_eq!(
+        js(
+            &c,
+            "return getComputedStyle(document.querySelector('.editor-savebar')).position"
+        )
+        .await,
+        json!("sticky")
+    );
+    assert_eq!(
+        js(&c, "var r = document.getElementById('save-draft').getBoundingClientRect(); return r.bottom <= window.innerHeight && r.top > 0").await,
+        json!(true)
+    );
+    snap(&c, "editor-added-field").await;
     fill(&c, "#f-cf-11--key", "follow_up_days").await;
     fill(&c, "#f-cf-11--label", "Follow-up days").await;
+    assert!(
+        c.find(Locator::Css("#f-cf-11--pattern")).await.is_ok(),
+        "a text field has a pattern"
+    );
     let select = c.find(Locator::Css("#f-cf-11--type")).await.unwrap();
     select.select_by_value("integer").await.unwrap();
+    // The row is swapped for one with the inputs of an integer.
+    gone(&c, "#f-cf-11--pattern").await;
+    c.wait()
+        .for_element(Locator::Css("#f-cf-11--min"))
+        .await
+        .unwrap();
     fill(&c, "#f-cf-11--default", "soon").await;
     // Leaving the field validates it live: the error appears next to the default.
-    click(&c, "#f-cf-11--label").await;
+    click_in_view(&c, "#f-cf-11--label").await;
     let error = text_becomes(&c, "#f-cf-11--default-error", |t| !t.is_empty(), "an error").await;
     assert!(error.contains("must be a whole number"), "{error}");
     snap(&c, "editor-live-error").await;
     fill(&c, "#f-cf-11--default", "3").await;
-    click(&c, "#f-cf-11--label").await;
+    click_in_view(&c, "#f-cf-11--label").await;
     text_becomes(&c, "#f-cf-11--default-error", str::is_empty, "empty").await;
+    // A problem in the summary links to its input, in words.
+    fill(&c, "#f-cf-11--max", "ten").await;
+    click_in_view(&c, "#f-cf-11--label").await;
+    let summary = text_becomes(
+        &c,
+        "#editor-problems",
+        |t| t.contains("Maximum"),
+        "a problem",
+    )
+    .await;
+    assert!(
+        summary.contains("Field 12 (Follow-up days) — Maximum: Enter a number."),
+        "{summary}"
+    );
+    click_in_view(&c, "#editor-problems a[href='#f-cf-11--max']").await;
+    focus_becomes(&c, "f-cf-11--max").await;
+    fill(&c, "#f-cf-11--max", "30").await;
+    click_in_view(&c, "#f-cf-11--label").await;
+    text_becomes(&c, "#editor-problems", str::is_empty, "empty").await;
+    // Up and Down move the row and keep the focus on it.
+    click_in_view(&c, "#f-cf-11--up").await;
+    focus_becomes(&c, "f-cf-10--up").await;
+    let key = c
+        .find(Locator::Css("#f-cf-10--key"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(key.as_deref(), Some("follow_up_days"));
+    click_in_view(&c, "#f-cf-10--down").await;
+    focus_becomes(&c, "f-cf-11--up").await;
+    snap(&c, "editor-moved").await;
 
     click(&c, "#save-draft").await;
     see(&c, "Draft marketing.healthcare.v1@1.1.0 saved.").await;

@@ -45,7 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/admin/agent-types/{type_id}/versions/{version}/retire").post(retire),
         )
-        .configure(super::agent_type_editor::routes);
+        .configure(super::editor::routes);
 }
 
 pub fn status_label(s: &str) -> &'static str {

@@ -1,8 +1,8 @@
 //! `/admin`: the staff area. The dashboard costs the session load and four statements (users by
 //! role, catalog summary, recent activity).
 
-pub mod agent_type_editor;
 pub mod agent_types;
+pub mod editor;
 pub mod user_detail;
 pub mod users;
 
