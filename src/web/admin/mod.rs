@@ -1,6 +1,8 @@
 //! `/admin`: the staff area. The dashboard costs the session load and four statements (users by
 //! role, catalog summary, recent activity).
 
+pub mod agent_type_new;
+pub mod agent_type_version;
 pub mod agent_types;
 pub mod editor;
 pub mod user_detail;
