@@ -1,5 +1,6 @@
 //! The first-run journey in real headless Chromium, with htmx live.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -22,7 +23,13 @@ pub struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and every Chromium it started (they share its process group), also when
+    /// a test panicked before closing its session.
     fn drop(&mut self) {
+        // SAFETY: signalling our own child's process group.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -51,6 +58,7 @@ pub async fn browser() -> Option<(Driver, Client)> {
         .unwrap()
         .port();
     let child = Command::new(driver_bin)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
