@@ -83,7 +83,7 @@ Settings (environment variables; a .env file in the working directory is read wh
                                    grants the DATABASE_URL role only what serving needs (append-only
                                    tables: SELECT and INSERT) [default: the DATABASE_URL role does both]
   AGENTDESK_BIND                   address to listen on [default: 127.0.0.1:8080]
-  AGENTDESK_ADMIN_EMAIL            e-mail of the admin created on a database without users
+  AGENTDESK_ADMIN_EMAIL            e-mail of the admin created on a database without an admin
   AGENTDESK_ADMIN_PASSWORD         its password (then nothing is printed and no change is forced)
   AGENTDESK_SECRET_KEY             key for cookies and stored credentials (>= 32 chars); when unset
                                    one is generated once into AGENTDESK_SECRET_KEY_FILE
