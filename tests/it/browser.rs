@@ -130,6 +130,23 @@ pub async fn visible_text(c: &Client) -> String {
     .to_string()
 }
 
+/// The page is no wider than the window: nothing makes it scroll sideways (the elements sticking
+/// out are named when something does).
+pub async fn assert_no_sideways_scroll(c: &Client) {
+    let out = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             return [document.documentElement.scrollWidth - w, \
+               Array.from(document.querySelectorAll('body *')) \
+                 .filter(e => e.getBoundingClientRect().right > w + 1) \
+                 .slice(0, 5).map(e => e.tagName + '.' + e.className)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(out[0], 0, "the page scrolls sideways because of {}", out[1]);
+}
+
 /// Waits until the page shows `needle`.
 pub async fn see(c: &Client, needle: &str) {
     for _ in 0..100 {
@@ -253,6 +270,7 @@ async fn bootstrap_admin_signs_in_changes_password_creates_an_operator_and_signs
     click(&c, "#new-user-form button[type=submit]").await;
     see(&c, "Created oscar@example.com.").await;
     snap(&c, "user-created").await;
+    assert_no_sideways_scroll(&c).await;
     let same_page = c
         .execute("return window.__samePage === true", vec![])
         .await
@@ -283,6 +301,7 @@ async fn bootstrap_admin_signs_in_changes_password_creates_an_operator_and_signs
         .unwrap();
     assert_eq!(rows.len(), 1, "search narrowed the list");
     snap(&c, "users-search").await;
+    assert_no_sideways_scroll(&c).await;
     assert!(rows[0].text().await.unwrap().contains("operator"));
 
     // Sign out.

@@ -7,7 +7,7 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::both_engines;
-use crate::browser::{browser, click, fill, see, see_at, sign_in, snap};
+use crate::browser::{assert_no_sideways_scroll, browser, click, fill, see, see_at, sign_in, snap};
 use crate::helpers::*;
 
 both_engines!(admin_copies_edits_publishes_and_compares_a_version);
@@ -90,6 +90,7 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     }
     see_at(&c, "/admin/agent-types", "Healthcare marketing").await;
     snap(&c, "catalog-list").await;
+    assert_no_sideways_scroll(&c).await;
     click(&c, "a[href='/admin/agent-types/marketing.healthcare.v1']").await;
     see_at(
         &c,
@@ -130,6 +131,7 @@ async fn admin_copies_edits_publishes_and_compares_a_version(engine: Engine) {
     )
     .await;
     snap(&c, "editor-top").await;
+    assert_no_sideways_scroll(&c).await;
     // Rows fold, and stay folded through edits.
     click_in_view(&c, "#f-cf-0--row > summary").await;
     assert_eq!(
@@ -316,6 +318,7 @@ async fn preview_form_works_in_a_real_browser(engine: Engine) {
     .await
     .unwrap();
     click(&c, "#part-config details.preview summary").await;
+    assert_no_sideways_scroll(&c).await;
 
     fill(&c, "#f-config-nickname", "Trader Joe").await;
     click(&c, "input[name='config.theme'][value=dark]").await;
