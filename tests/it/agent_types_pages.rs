@@ -245,20 +245,7 @@ async fn editor_adds_saves_switches_and_refuses_published_versions(engine: Engin
         return;
     };
     let admin = app.admin().await;
-    let res = admin
-        .post_form(
-            "/admin/agent-types",
-            &[
-                ("agent_type_id", "support.helpdesk.v1"),
-                ("version", "0.1.0"),
-                ("display_name", "Help desk"),
-                ("copy_from", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let edit = "/admin/agent-types/support.helpdesk.v1/versions/0.1.0/edit";
-    assert_eq!(location(&res), edit);
+    let edit = new_helpdesk_draft(&admin).await;
     let (status, page) = admin.page(edit).await;
     assert_eq!(status, StatusCode::OK);
     // Ids in headings offer break points (<wbr>) to narrow screens.
@@ -444,19 +431,7 @@ async fn editor_rows_follow_their_type_and_edits_land_on_their_row(engine: Engin
         return;
     };
     let admin = app.admin().await;
-    let res = admin
-        .post_form(
-            "/admin/agent-types",
-            &[
-                ("agent_type_id", "support.helpdesk.v1"),
-                ("version", "0.1.0"),
-                ("display_name", "Help desk"),
-                ("copy_from", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let edit = "/admin/agent-types/support.helpdesk.v1/versions/0.1.0/edit";
+    let edit = new_helpdesk_draft(&admin).await;
     let row = |i: usize, key: &str, t: &str| -> Vec<(String, String)> {
         vec![
             (format!("cf[{i}].__row"), "1".into()),
@@ -756,4 +731,24 @@ async fn rows_are_added_and_removed_without_javascript(engine: Engine) {
         .find("<button type=\"submit\" class=\"visually-hidden\"")
         .unwrap();
     assert!(default < form.find("name=\"_row\"").unwrap());
+}
+
+/// Creates the empty draft `support.helpdesk.v1@0.1.0` through the "new agent type" form and
+/// returns its editor's address.
+async fn new_helpdesk_draft(admin: &Client) -> &'static str {
+    let res = admin
+        .post_form(
+            "/admin/agent-types",
+            &[
+                ("agent_type_id", "support.helpdesk.v1"),
+                ("version", "0.1.0"),
+                ("display_name", "Help desk"),
+                ("copy_from", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let edit = "/admin/agent-types/support.helpdesk.v1/versions/0.1.0/edit";
+    assert_eq!(location(&res), edit, "the new draft opens in the editor");
+    edit
 }

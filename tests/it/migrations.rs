@@ -173,13 +173,9 @@ both_engines!(
 );
 
 async fn a_migration_changed_after_it_was_applied_stops_the_start(engine: Engine) {
-    let Some(test_db) = TestDb::new(engine).await else {
+    let Some((_test_db, db)) = migrated(engine).await else {
         return;
     };
-    let db = Db::connect(&test_db.url, &PoolSettings::default())
-        .await
-        .unwrap();
-    migrate::up(&db, chrono::Utc::now()).await.unwrap();
     // As if 0002's file had been edited since it was applied here.
     on_pool(
         &db,
@@ -196,13 +192,9 @@ async fn a_migration_changed_after_it_was_applied_stops_the_start(engine: Engine
 }
 
 async fn bookkeeping_of_earlier_versions_is_adopted(engine: Engine) {
-    let Some(test_db) = TestDb::new(engine).await else {
+    let Some((_test_db, db)) = migrated(engine).await else {
         return;
     };
-    let db = Db::connect(&test_db.url, &PoolSettings::default())
-        .await
-        .unwrap();
-    migrate::up(&db, chrono::Utc::now()).await.unwrap();
     let schema_before = schema(&db).await;
     // The table earlier versions kept, in place of sqlx's.
     on_pool(
@@ -226,6 +218,16 @@ async fn bookkeeping_of_earlier_versions_is_adopted(engine: Engine) {
     );
     assert_eq!(schema(&db).await, schema_before);
     db.close().await;
+}
+
+/// A fresh database with every migration applied (the TestDb keeps it alive).
+async fn migrated(engine: Engine) -> Option<(TestDb, Db)> {
+    let test_db = TestDb::new(engine).await?;
+    let db = Db::connect(&test_db.url, &PoolSettings::default())
+        .await
+        .unwrap();
+    migrate::up(&db, chrono::Utc::now()).await.unwrap();
+    Some((test_db, db))
 }
 
 async fn on_pool(db: &Db, sql: &'static str) {
