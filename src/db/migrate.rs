@@ -36,6 +36,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_agent_types"),
     migration!(3, "0003_hardening"),
+    migration!(4, "0004_billing"),
 ];
 
 impl Migration {
@@ -355,6 +356,11 @@ mod tests {
             "c1797b04b054adf28320ed8eb7acbffe",
         ),
         (
+            Engine::Postgres,
+            "0004_billing",
+            "6ca0740183b037715c443cb978046edc",
+        ),
+        (
             Engine::Sqlite,
             "0001_foundation",
             "6fb365db871a7810b68cab21669ac53a",
@@ -368,6 +374,11 @@ mod tests {
             Engine::Sqlite,
             "0003_hardening",
             "b47b0d0d1e958d994826f207bafb51e5",
+        ),
+        (
+            Engine::Sqlite,
+            "0004_billing",
+            "6f424d5609d7bb26d35f55ff2988012e",
         ),
     ];
 

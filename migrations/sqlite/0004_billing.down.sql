@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE receipts;
+DROP TABLE invoices;
+DROP TABLE document_counters;
+DROP TABLE orders;
+DROP TABLE subscriptions;
+DROP INDEX customers_created_idx;
+DROP INDEX customers_gstin_trgm_idx;
+DROP INDEX customers_email_trgm_idx;
+ALTER TABLE customers DROP COLUMN billing_address;
