@@ -93,9 +93,9 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let (stop_jobs, stop_signal) = tokio::sync::watch::channel(false);
-        let scheduler = settings.scheduler.then(|| {
-            jobs::spawn_loop(db.clone(), clock.clone(), settings.session_max, stop_signal)
-        });
+        let scheduler = settings
+            .scheduler
+            .then(|| jobs::spawn_loop(db.clone(), clock.clone(), (&settings).into(), stop_signal));
         let server = run(listener, db.clone(), settings, clock, keys)?;
         Ok(Application {
             port,

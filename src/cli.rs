@@ -287,10 +287,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => clock.now(),
             };
             let db = prepare_database(&settings, clock.as_ref()).await?;
-            let r = crate::jobs::run_due(&db, now, settings.session_max).await?;
+            let r = crate::jobs::run_due(&db, now, &(&settings).into()).await?;
             println!(
                 "Expired sessions removed: {}; old login attempts removed: {}.",
                 r.sessions_purged, r.login_attempts_purged
+            );
+            let p = &r.period_ends;
+            println!(
+                "Subscription period ends: {} processed ({} canceled, {} renewed) as of {}.",
+                p.processed,
+                p.canceled,
+                p.renewed,
+                p.now.to_rfc3339()
             );
             for kind in &r.skipped {
                 println!("Skipped {}: another instance is running it.", kind.as_str());

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use crate::domain::billing::settings::BillingSettings;
+
 /// A value that must never be printed.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -98,6 +100,16 @@ Settings (environment variables; a .env file in the working directory is read wh
   AGENTDESK_DB_MAX_CONNECTIONS     connection pool size [default: 10]
   AGENTDESK_SCHEDULER              on|off: run the background job loop inside the server [default: on]
   AGENTDESK_WORKERS                HTTP worker threads [default: number of CPUs]
+  AGENTDESK_PAYMENTS_MODE          how customers pay; only coupon exists [default: coupon]
+  AGENTDESK_COUPON_CODE            the checkout coupon [default: WAOOAW100]
+  AGENTDESK_COUPON_DISCOUNT_PERCENT how much of the list price it takes off, 1-100 [default: 100]
+  AGENTDESK_SELLER_LEGAL_NAME      seller name printed on invoices [default: WAOOAW]
+  AGENTDESK_SELLER_GSTIN           seller GSTIN printed on invoices [default: none]
+  AGENTDESK_SELLER_STATE_CODE      seller's GST state code: same state CGST+SGST, else IGST
+                                   [default: the GSTIN's first two digits, or 27]
+  AGENTDESK_BILLING_TIMEZONE       IANA timezone of the billing day in invoice numbers
+                                   [default: Asia/Kolkata]
+  AGENTDESK_END_RETENTION_DAYS     days a canceled subscription stays readable [default: 30]
   RUST_LOG                         log filter, e.g. info or agentdesk=debug [default: info]";
 
 #[derive(Debug, Clone)]
@@ -119,6 +131,7 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub scheduler: bool,
     pub workers: Option<usize>,
+    pub billing: BillingSettings,
 }
 
 impl Default for Settings {
@@ -140,6 +153,7 @@ impl Default for Settings {
             db_max_connections: 10,
             scheduler: true,
             workers: None,
+            billing: BillingSettings::default(),
         }
     }
 }
@@ -248,6 +262,7 @@ impl Settings {
             db_max_connections: number("AGENTDESK_DB_MAX_CONNECTIONS", 10)?.max(1) as u32,
             scheduler: flag("AGENTDESK_SCHEDULER")?.unwrap_or(true),
             workers,
+            billing: BillingSettings::from_lookup(&get)?,
         })
     }
 

@@ -80,6 +80,26 @@ pub enum ErrorCode {
     LastAdmin,
     /// 409: done to one's own account where another way exists.
     OwnAccount,
+    /// 400: the coupon code is not the one on offer.
+    InvalidCoupon,
+    /// 400: durations are monthly, quarterly or yearly.
+    UnsupportedDuration,
+    /// 400: a GSTIN is 15 characters 0-9 A-Z.
+    InvalidGstin,
+    /// 400: name the agent type (or a Phase-1 listing id it derives from).
+    AgentTypeRequired,
+    /// 400: no published agent type has this id.
+    UnknownAgentType,
+    /// 400: staff name the customer they act for.
+    CustomerRequired,
+    /// 400: an idempotency key is 1 to 200 visible ASCII characters.
+    InvalidIdempotencyKey,
+    /// 409: the idempotency key was used before with a different request.
+    IdempotencyKeyReused,
+    /// 409: the subscription has ended; it changes no more.
+    SubscriptionNotActive,
+    /// 409: the period is over and waits for the job pass that renews or ends it.
+    PeriodEnded,
     /// 410: it existed and is gone for good.
     Gone,
     /// 413: the body is larger than the server accepts.
@@ -97,7 +117,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::BadRequest,
         ErrorCode::UnreadableBody,
         ErrorCode::RefusedCharacters,
@@ -118,6 +138,16 @@ impl ErrorCode {
         ErrorCode::ChangedMeanwhile,
         ErrorCode::LastAdmin,
         ErrorCode::OwnAccount,
+        ErrorCode::InvalidCoupon,
+        ErrorCode::UnsupportedDuration,
+        ErrorCode::InvalidGstin,
+        ErrorCode::AgentTypeRequired,
+        ErrorCode::UnknownAgentType,
+        ErrorCode::CustomerRequired,
+        ErrorCode::InvalidIdempotencyKey,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::SubscriptionNotActive,
+        ErrorCode::PeriodEnded,
         ErrorCode::Gone,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
@@ -149,6 +179,16 @@ impl ErrorCode {
             ErrorCode::ChangedMeanwhile => "changed_meanwhile",
             ErrorCode::LastAdmin => "last_admin",
             ErrorCode::OwnAccount => "own_account",
+            ErrorCode::InvalidCoupon => "invalid_coupon",
+            ErrorCode::UnsupportedDuration => "unsupported_duration",
+            ErrorCode::InvalidGstin => "invalid_gstin",
+            ErrorCode::AgentTypeRequired => "agent_type_required",
+            ErrorCode::UnknownAgentType => "unknown_agent_type",
+            ErrorCode::CustomerRequired => "customer_required",
+            ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::SubscriptionNotActive => "subscription_not_active",
+            ErrorCode::PeriodEnded => "period_ended",
             ErrorCode::Gone => "gone",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",

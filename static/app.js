@@ -24,6 +24,12 @@
     if (token) document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRF-Token": token }));
   }
 
+  // "Print" buttons (invoices, receipts) open the browser's print dialog.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target && ev.target.closest && ev.target.closest("[data-print]");
+    if (btn) { ev.preventDefault(); window.print(); }
+  });
+
   // Forms with data-confirm ask first (with or without htmx).
   document.addEventListener("submit", function (ev) {
     var form = ev.target;

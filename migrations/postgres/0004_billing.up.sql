@@ -56,7 +56,7 @@ CREATE INDEX orders_customer_idx ON orders (customer_id, created_at);
 CREATE TABLE document_counters (
     kind  TEXT NOT NULL CHECK (kind IN ('invoice', 'receipt')),
     day   TEXT NOT NULL,                                  -- YYYYMMDD in the billing timezone
-    last  INTEGER NOT NULL CHECK (last > 0),
+    last  BIGINT NOT NULL CHECK (last > 0),
     PRIMARY KEY (kind, day)
 );
 

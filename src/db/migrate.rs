@@ -358,7 +358,7 @@ mod tests {
         (
             Engine::Postgres,
             "0004_billing",
-            "6ca0740183b037715c443cb978046edc",
+            "e161874e42299a8ad7b1e41714f1f7a6",
         ),
         (
             Engine::Sqlite,

@@ -3,12 +3,15 @@
 
 pub mod agent_types;
 pub mod audit;
+pub mod billing;
 pub mod customers;
+pub mod idempotency;
 pub mod jobs;
 pub mod kv;
 pub mod login_attempts;
 pub mod migrate;
 pub mod sessions;
+pub mod subscriptions;
 pub mod tokens;
 pub mod users;
 
@@ -95,6 +98,14 @@ macro_rules! execute {
 }
 
 impl Conn<'_> {
+    /// The same connection for one more call, so a function can pass it on several times.
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Postgres(c) => Conn::Postgres(c),
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         match self {
             Conn::Postgres(_) => Engine::Postgres,

@@ -51,6 +51,15 @@ impl Actor {
         self
     }
 
+    /// Staff changing a customer's data act on that customer's behalf; a customer acts for itself.
+    pub fn on_behalf_if_staff(self, scope: &Scope, customer_id: &str) -> Self {
+        if scope.is_staff() {
+            self.on_behalf_of(customer_id)
+        } else {
+            self
+        }
+    }
+
     pub fn is(&self, user_id: i64) -> bool {
         self.user_id == Some(user_id)
     }

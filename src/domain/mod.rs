@@ -1,6 +1,7 @@
 //! Pure types and rules, no I/O.
 
 pub mod actor;
+pub mod billing;
 pub mod builtin;
 pub mod catalog_edit;
 pub mod definition;
@@ -8,6 +9,7 @@ pub mod definition_diff;
 pub mod diff;
 pub mod form_rows;
 pub mod forms;
+pub mod gstin;
 pub mod ids;
 pub mod limits;
 pub mod paths;

@@ -1,8 +1,9 @@
 //! The job runner: one pass of due work, run every minute inside the server (AGENTDESK_SCHEDULER)
 //! or once by `agentdesk jobs run-due`. Fit for several instances on one database: each job kind
 //! runs under a lease row, so one instance at a time runs it, and every run is recorded in
-//! `job_runs` with what it did. Today there is one kind, housekeeping (expired sessions and old
-//! login attempts); the scheduler's drafts, trials and period ends join as kinds of their own.
+//! `job_runs` with what it did. Kinds: housekeeping (expired sessions and old login attempts) and
+//! subscription period ends (end or renew, exactly once); drafts and trials join as kinds of their
+//! own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,21 +14,51 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::db::{Db, jobs};
-use crate::service::signin;
+use crate::domain::actor::Actor;
+use crate::domain::billing::settings::BillingSettings;
+use crate::service::subscriptions::PeriodEndReport;
+use crate::service::{signin, subscriptions};
+
+/// What the jobs need to know of the settings.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub session_max: Duration,
+    pub billing: BillingSettings,
+}
+
+impl JobSettings {
+    pub fn new(session_max: Duration) -> Self {
+        JobSettings {
+            session_max,
+            billing: BillingSettings::default(),
+        }
+    }
+}
+
+impl From<&crate::config::Settings> for JobSettings {
+    fn from(s: &crate::config::Settings) -> Self {
+        JobSettings {
+            session_max: s.session_max,
+            billing: s.billing.clone(),
+        }
+    }
+}
 
 /// The kinds of job a pass runs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Housekeeping,
+    PeriodEnds,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 1] = [JobKind::Housekeeping];
+    pub const ALL: [JobKind; 2] = [JobKind::Housekeeping, JobKind::PeriodEnds];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Housekeeping => "housekeeping",
+            JobKind::PeriodEnds => "period_ends",
         }
     }
 
@@ -42,6 +73,7 @@ impl JobKind {
 pub struct PassReport {
     pub sessions_purged: u64,
     pub login_attempts_purged: u64,
+    pub period_ends: PeriodEndReport,
     /// Kinds another instance was running, so this pass left them alone.
     pub skipped: Vec<JobKind>,
     pub failed: Vec<JobKind>,
@@ -62,9 +94,15 @@ pub fn instance_id() -> &'static str {
 pub async fn run_due(
     db: &Db,
     now: DateTime<Utc>,
-    session_max: Duration,
+    settings: &JobSettings,
 ) -> anyhow::Result<PassReport> {
-    let mut report = PassReport::default();
+    let mut report = PassReport {
+        period_ends: PeriodEndReport {
+            now,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     // One holder per pass, so two passes of one process exclude each other as well.
     let holder = &format!("{}#{}", instance_id(), uuid::Uuid::new_v4().simple());
     for kind in JobKind::ALL {
@@ -77,13 +115,14 @@ pub async fn run_due(
             }
         }
         let started = Utc::now();
-        let outcome = run_one(db, kind, now, session_max, &mut report).await;
+        let outcome = run_one(db, kind, now, settings, &mut report).await;
         let mut c = db.acquire().await?;
         let details = match kind {
             JobKind::Housekeeping => json!({
                 "sessions_purged": report.sessions_purged,
                 "login_attempts_purged": report.login_attempts_purged,
             }),
+            JobKind::PeriodEnds => json!(report.period_ends),
         };
         let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
         if let Some(e) = &error {
@@ -112,17 +151,23 @@ async fn run_one(
     db: &Db,
     kind: JobKind,
     now: DateTime<Utc>,
-    session_max: Duration,
+    settings: &JobSettings,
     report: &mut PassReport,
 ) -> anyhow::Result<()> {
     match kind {
         JobKind::Housekeeping => {
-            let max = chrono::Duration::from_std(session_max)?;
+            let max = chrono::Duration::from_std(settings.session_max)?;
             let (s, l) = signin::housekeeping(db, now, max)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             report.sessions_purged = s;
             report.login_attempts_purged = l;
+        }
+        JobKind::PeriodEnds => {
+            let actor = Actor::system(format!("job-{}", uuid::Uuid::new_v4().simple()), now);
+            report.period_ends = subscriptions::process_period_end(db, &settings.billing, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
     Ok(())
@@ -133,7 +178,7 @@ async fn run_one(
 pub fn spawn_loop(
     db: Db,
     clock: Arc<dyn Clock>,
-    session_max: Duration,
+    settings: JobSettings,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -147,7 +192,7 @@ pub fn spawn_loop(
             if *stop.borrow() {
                 break;
             }
-            match run_due(&db, clock.now(), session_max).await {
+            match run_due(&db, clock.now(), &settings).await {
                 Ok(r) => tracing::debug!(?r, "scheduler pass"),
                 Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
             }

@@ -6,11 +6,14 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod billing;
 pub mod catalog;
+pub mod checkout;
 pub mod customers;
 pub mod phase1;
 pub mod sessions;
 pub mod setup;
 pub mod signin;
+pub mod subscriptions;
 pub mod tokens;
 pub mod users;

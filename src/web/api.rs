@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/agent-types/{type_id}/versions/{version}/retire").post(retire))
             .service(web::resource("/agent-types/{type_id}/versions/{version}/config.schema.json").get(config_schema))
             .service(web::resource("/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json").get(settings_schema))
+            .configure(super::api_payments::routes)
             .default_service(web::to(super::not_found)),
     );
 }

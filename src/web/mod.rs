@@ -1,15 +1,19 @@
 //! The HTTP side: state, routes, extractors, middleware, pages and the JSON API.
 
 pub mod account;
+pub mod acting;
 pub mod admin;
 pub mod api;
+pub mod api_payments;
 pub mod assets;
 pub mod auth;
+pub mod billing_docs;
 pub mod body;
 pub mod csrf;
 pub mod errors;
 pub mod forms;
 pub mod health;
+pub mod hire;
 pub mod input_guard;
 pub mod login;
 pub mod metrics;
@@ -19,6 +23,7 @@ pub mod pages;
 pub mod portal;
 pub mod schema_forms;
 pub mod session_store;
+pub mod subscription_pages;
 pub mod view;
 
 use std::sync::Arc;
@@ -45,6 +50,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(admin::routes)
         .configure(portal::routes)
+        .configure(hire::routes)
+        .configure(subscription_pages::routes)
+        .configure(billing_docs::routes)
         .configure(api::routes)
         .configure(health::routes)
         .configure(schema_forms::routes)

@@ -126,7 +126,11 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
             ("/admin", "Dashboard"),
             ("/admin/agent-types", "Agent types"),
         ],
-        Some(Role::Customer) => vec![("/portal", "Home")],
+        Some(Role::Customer) => vec![
+            ("/portal", "Home"),
+            ("/portal/catalog", "Catalog"),
+            ("/portal/billing", "Billing"),
+        ],
         None => vec![],
     };
     let longest = links

@@ -78,10 +78,10 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     assert!(
         out(&agentdesk(url, &["migrate", "status"], None)).contains("applied  0001_foundation")
     );
-    let down = agentdesk(url, &["migrate", "down", "--steps", "3"], None);
+    let down = agentdesk(url, &["migrate", "down", "--steps", "4"], None);
     assert!(
         out(&down).contains(
-            "reverted 0003_hardening\nreverted 0002_agent_types\nreverted 0001_foundation"
+            "reverted 0004_billing\nreverted 0003_hardening\nreverted 0002_agent_types\nreverted 0001_foundation"
         ),
         "{}",
         out(&down)

@@ -9,6 +9,7 @@ mod agent_types_api;
 mod agent_types_pages;
 mod api_tokens;
 mod audit;
+mod billing;
 mod browser;
 mod browser_catalog;
 mod cli;

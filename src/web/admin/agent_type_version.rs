@@ -25,14 +25,14 @@ use crate::web::schema_forms::live_errors;
 
 /// A field as the version page's table shows it.
 pub struct FieldLine {
-    key: String,
-    label: String,
-    kind: String,
-    required: bool,
-    constraints: String,
-    default: String,
-    description: String,
-    depth: usize,
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub required: bool,
+    pub constraints: String,
+    pub default: String,
+    pub description: String,
+    pub depth: usize,
 }
 
 fn describe_type(f: &Field) -> String {
@@ -100,7 +100,7 @@ fn field_lines(fields: &[Field], depth: usize, out: &mut Vec<FieldLine>) {
     }
 }
 
-fn lines(fields: &[Field]) -> Vec<FieldLine> {
+pub(crate) fn lines(fields: &[Field]) -> Vec<FieldLine> {
     let mut out = vec![];
     field_lines(fields, 0, &mut out);
     out

@@ -1,0 +1,493 @@
+//! Coupon checkout (SPEC §4): one transaction creates the subscription, its first order, receipt
+//! and GST invoice, and their audit entries. Renewals issue their period through the same
+//! [`issue_period`]. An idempotency key makes a repeated checkout replay the first answer.
+
+use serde_json::{Value, json};
+
+use crate::db::audit::{self, Change};
+use crate::db::billing::{self, BillTo, Invoice, Order, Receipt};
+use crate::db::subscriptions::{self, NewSubscription, Subscription};
+use crate::db::{Conn, Db, agent_types, idempotency};
+use crate::domain::actor::Actor;
+use crate::domain::billing::numbers::{self, DocumentKind};
+use crate::domain::billing::settings::BillingSettings;
+use crate::domain::billing::{self as rules, Duration, gst};
+use crate::domain::ids::new_id;
+use crate::error::{AppError, AppResult, ErrorCode};
+
+/// What a checkout asks for, as typed (the form's and the API's fields).
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutRequest {
+    pub coupon_code: String,
+    /// A Phase-1 listing id (`AGT-TRD-DELTA-001`), stored as given.
+    pub agent_id: Option<String>,
+    pub agent_type_id: Option<String>,
+    pub duration: String,
+    pub gstin: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// The answer: the Phase-1 response document, and whether it is a replay of an earlier one.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub response: Value,
+    pub replayed: bool,
+}
+
+impl Checkout {
+    pub fn subscription_id(&self) -> &str {
+        self.response["subscription_id"]
+            .as_str()
+            .unwrap_or_default()
+    }
+}
+
+/// The request after its checks.
+struct Checked {
+    coupon_code: String,
+    agent_id: Option<String>,
+    agent_type_id: String,
+    duration: Duration,
+    gstin: Option<String>,
+    key: Option<String>,
+}
+
+/// A GSTIN as stored: trimmed, upper-cased, 15 characters 0-9 A-Z.
+pub fn normalise_gstin(raw: &str) -> Result<String, AppError> {
+    let g = raw.trim().to_ascii_uppercase();
+    if g.len() == 15
+        && g.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
+        Ok(g)
+    } else {
+        Err(AppError::bad_request(
+            ErrorCode::InvalidGstin,
+            "Invalid GSTIN.",
+        ))
+    }
+}
+
+fn check(settings: &BillingSettings, r: &CheckoutRequest) -> AppResult<Checked> {
+    if !rules::coupon_matches(&r.coupon_code, &settings.coupon_code) {
+        return Err(AppError::bad_request(
+            ErrorCode::InvalidCoupon,
+            "Invalid coupon code.",
+        ));
+    }
+    let duration = Duration::parse(&r.duration).ok_or_else(|| {
+        AppError::bad_request(ErrorCode::UnsupportedDuration, "Unsupported duration.")
+    })?;
+    let gstin = match r.gstin.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        Some(g) => Some(normalise_gstin(g)?),
+        None => None,
+    };
+    let agent_id = r
+        .agent_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(String::from);
+    let agent_type_id = match r
+        .agent_type_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => t.to_string(),
+        None => agent_id
+            .as_deref()
+            .and_then(rules::agent_type_from_listing_id)
+            .ok_or_else(|| {
+                AppError::bad_request(ErrorCode::AgentTypeRequired, "agent_type_id is required.")
+            })?
+            .to_string(),
+    };
+    let key = match &r.idempotency_key {
+        None => None,
+        Some(k) => {
+            let k = k.trim();
+            if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(AppError::bad_request(
+                    ErrorCode::InvalidIdempotencyKey,
+                    "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+                ));
+            }
+            Some(k.to_string())
+        }
+    };
+    Ok(Checked {
+        coupon_code: settings.coupon_code.clone(),
+        agent_id,
+        agent_type_id,
+        duration,
+        gstin,
+        key,
+    })
+}
+
+/// What makes two requests under one key "the same": everything that decides the result.
+fn fingerprint(c: &Checked, customer_id: &str) -> String {
+    json!({
+        "coupon_code": c.coupon_code,
+        "agent_id": c.agent_id,
+        "agent_type_id": c.agent_type_id,
+        "duration": c.duration.as_str(),
+        "customer_id": customer_id,
+        "gstin": c.gstin,
+    })
+    .to_string()
+}
+
+fn replay(stored: (String, String), fingerprint: &str) -> AppResult<Checkout> {
+    let (stored_fingerprint, response) = stored;
+    if stored_fingerprint != fingerprint {
+        return Err(AppError::conflict(
+            ErrorCode::IdempotencyKeyReused,
+            "Idempotency-Key reuse with different payload.",
+        ));
+    }
+    let response = serde_json::from_str(&response)
+        .map_err(|e| anyhow::anyhow!("stored checkout answer is unreadable: {e}"))?;
+    Ok(Checkout {
+        response,
+        replayed: true,
+    })
+}
+
+/// The version a hire of `agent_type_id` pins: its newest published one.
+async fn hireable(c: Conn<'_>, agent_type_id: &str) -> AppResult<agent_types::VersionRow> {
+    agent_types::newest_published(c, agent_type_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::bad_request(
+                ErrorCode::UnknownAgentType,
+                format!("No published agent type {agent_type_id:?} can be hired."),
+            )
+        })
+}
+
+/// Hires an agent type for `customer_id`: the newest published version, pinned.
+pub async fn checkout(
+    db: &Db,
+    settings: &BillingSettings,
+    actor: &Actor,
+    customer_id: &str,
+    request: &CheckoutRequest,
+) -> AppResult<Checkout> {
+    let checked = check(settings, request)?;
+    let fp = fingerprint(&checked, customer_id);
+    if let Some(key) = &checked.key {
+        let mut c = db.acquire().await?;
+        if let Some(stored) = idempotency::get(c.conn(), customer_id, key).await? {
+            return replay(stored, &fp);
+        }
+    }
+    let mut tx = db.begin().await?;
+    if let Some(key) = &checked.key
+        && !idempotency::claim(tx.conn(), customer_id, key, &fp, actor.now).await?
+    {
+        // Another request under this key committed since we looked.
+        let stored = idempotency::get(tx.conn(), customer_id, key).await?;
+        drop(tx);
+        return replay(
+            stored.ok_or_else(|| anyhow::anyhow!("claimed key vanished"))?,
+            &fp,
+        );
+    }
+    let version = hireable(tx.conn(), &checked.agent_type_id).await?;
+    let mut bill_to = billing::bill_to(tx.conn(), customer_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(g) = &checked.gstin
+        && bill_to.gstin.as_ref() != Some(g)
+    {
+        billing::set_customer_gstin(tx.conn(), customer_id, g, actor.now).await?;
+        audit::record(
+            tx.conn(),
+            actor,
+            Change {
+                entity_type: "customer",
+                entity_id: customer_id,
+                action: "customer.gstin_set",
+                before: Some(json!({"gstin": bill_to.gstin})),
+                after: Some(json!({"gstin": g})),
+            },
+        )
+        .await?;
+        bill_to.gstin = Some(g.clone());
+    }
+    let subscription_id = new_id("SUB");
+    let period_start = actor.now;
+    let period_end = checked.duration.period_end(period_start);
+    subscriptions::insert(
+        tx.conn(),
+        &NewSubscription {
+            id: &subscription_id,
+            customer_id,
+            agent_id: checked.agent_id.as_deref(),
+            agent_type_id: &version.agent_type_id,
+            agent_type_version: &version.version,
+            duration: checked.duration.as_str(),
+            period_start,
+            period_end,
+        },
+        actor.now,
+    )
+    .await?;
+    let sub = subscriptions::get(tx.conn(), &subscription_id, None)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("new subscription vanished"))?;
+    audit::record(
+        tx.conn(),
+        actor,
+        Change {
+            entity_type: "subscription",
+            entity_id: &subscription_id,
+            action: "subscription.created",
+            before: None,
+            after: Some(sub.audit_json()),
+        },
+    )
+    .await?;
+    let issued = issue_period(
+        tx.conn(),
+        settings,
+        actor,
+        &sub,
+        &bill_to,
+        "checkout",
+        Some(&checked.coupon_code),
+    )
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("a new subscription already had an order"))?;
+    let response = json!({
+        "order_id": issued.order.id,
+        "subscription_id": subscription_id,
+        "payment_provider": "coupon",
+        "amount": issued.order.amount,
+        "currency": "INR",
+        "coupon_code": checked.coupon_code,
+        "agent_id": checked.agent_id,
+        "agent_type_id": version.agent_type_id,
+        "agent_type_version": version.version,
+        "duration": checked.duration.as_str(),
+        "subscription_status": "active",
+        "trial_status": "not_started",
+        "current_period_start": period_start,
+        "current_period_end": period_end,
+        "invoice_id": issued.invoice.id,
+        "invoice_number": issued.invoice.number,
+        "receipt_id": issued.receipt.id,
+        "receipt_number": issued.receipt.number,
+    });
+    if let Some(key) = &checked.key {
+        idempotency::store_response(tx.conn(), customer_id, key, &response.to_string()).await?;
+    }
+    tx.commit().await?;
+    Ok(Checkout {
+        response,
+        replayed: false,
+    })
+}
+
+/// The documents of one bought period.
+pub struct Issued {
+    pub order: Order,
+    pub invoice: Invoice,
+    pub receipt: Receipt,
+}
+
+/// Issues the order, invoice and receipt of `sub`'s current period, with their audit entries, in
+/// the caller's transaction. `None` when that period has its order already (exactly once).
+pub async fn issue_period(
+    mut c: Conn<'_>,
+    settings: &BillingSettings,
+    actor: &Actor,
+    sub: &Subscription,
+    bill_to: &BillTo,
+    kind: &str,
+    coupon_code: Option<&str>,
+) -> AppResult<Option<Issued>> {
+    let duration = Duration::parse(&sub.duration)
+        .ok_or_else(|| anyhow::anyhow!("subscription {} has an unknown duration", sub.id))?;
+    let list = duration.list_price_paise();
+    let discount = rules::coupon_discount(list, settings.coupon_discount_percent);
+    let amounts = gst::compute(
+        list,
+        discount,
+        bill_to.gstin.as_deref(),
+        &settings.seller_state_code,
+    );
+    let order = Order {
+        id: new_id("ORDER"),
+        customer_id: sub.customer_id.clone(),
+        subscription_id: sub.id.clone(),
+        kind: kind.into(),
+        payment_provider: "coupon".into(),
+        coupon_code: coupon_code
+            .map(String::from)
+            .or_else(|| Some(settings.coupon_code.clone())),
+        duration: duration.as_str().into(),
+        period_start: sub.current_period_start,
+        period_end: sub.current_period_end,
+        list_amount: list,
+        amount: amounts.total_amount,
+        currency: "INR".into(),
+        status: "paid".into(),
+        created_at: actor.now,
+    };
+    if !billing::insert_order(c.reborrow(), &order).await? {
+        return Ok(None);
+    }
+    let description = format!(
+        "Agent hire: {} ({}@{}), {}, {} days",
+        sub.display_name,
+        sub.agent_type_id,
+        sub.agent_type_version,
+        duration.as_str(),
+        duration.days()
+    );
+    // Numbers are taken last: the counter rows stay locked until this transaction commits.
+    let day = numbers::billing_day(actor.now, settings.timezone);
+    let invoice_n =
+        billing::next_number(c.reborrow(), DocumentKind::Invoice.as_str(), &day).await?;
+    let receipt_n =
+        billing::next_number(c.reborrow(), DocumentKind::Receipt.as_str(), &day).await?;
+    let invoice = Invoice {
+        id: new_id("INV-ID"),
+        number: numbers::number(DocumentKind::Invoice, &day, invoice_n),
+        customer_id: sub.customer_id.clone(),
+        order_id: order.id.clone(),
+        subscription_id: sub.id.clone(),
+        currency: "INR".into(),
+        seller_legal_name: settings.seller_legal_name.clone(),
+        seller_gstin: settings.seller_gstin.clone(),
+        seller_state_code: settings.seller_state_code.clone(),
+        customer_business_name: bill_to.name.clone(),
+        customer_business_address: bill_to.billing_address.clone(),
+        customer_gstin: bill_to.gstin.clone(),
+        customer_state_code: bill_to
+            .gstin
+            .as_deref()
+            .and_then(gst::state_code)
+            .map(String::from),
+        description: description.clone(),
+        period_start: order.period_start,
+        period_end: order.period_end,
+        subtotal_amount: amounts.subtotal_amount,
+        discount_amount: amounts.discount_amount,
+        taxable_amount: amounts.taxable_amount,
+        cgst_amount: amounts.cgst_amount,
+        sgst_amount: amounts.sgst_amount,
+        igst_amount: amounts.igst_amount,
+        total_amount: amounts.total_amount,
+        tax_type: amounts.tax_type.as_str().into(),
+        created_at: actor.now,
+    };
+    let receipt = Receipt {
+        id: new_id("RCT-ID"),
+        number: numbers::number(DocumentKind::Receipt, &day, receipt_n),
+        customer_id: sub.customer_id.clone(),
+        order_id: order.id.clone(),
+        subscription_id: sub.id.clone(),
+        currency: "INR".into(),
+        description,
+        total_amount: amounts.total_amount,
+        payment_status: "paid".into(),
+        created_at: actor.now,
+    };
+    billing::insert_invoice(c.reborrow(), &invoice).await?;
+    billing::insert_receipt(c.reborrow(), &receipt).await?;
+    for (entity_type, entity_id, action, after) in [
+        (
+            "order",
+            &order.id,
+            "order.paid",
+            json!({"kind": kind, "subscription_id": sub.id, "amount": order.amount, "list_amount": list}),
+        ),
+        (
+            "invoice",
+            &invoice.id,
+            "invoice.issued",
+            json!({"number": invoice.number, "order_id": order.id, "total_amount": invoice.total_amount, "tax_type": invoice.tax_type}),
+        ),
+        (
+            "receipt",
+            &receipt.id,
+            "receipt.issued",
+            json!({"number": receipt.number, "order_id": order.id, "total_amount": receipt.total_amount}),
+        ),
+    ] {
+        audit::record(
+            c.reborrow(),
+            actor,
+            Change {
+                entity_type,
+                entity_id,
+                action,
+                before: None,
+                after: Some(after),
+            },
+        )
+        .await?;
+    }
+    Ok(Some(Issued {
+        order,
+        invoice,
+        receipt,
+    }))
+}
+
+/// What a checkout would cost, for the summary before confirming.
+#[derive(Debug, Clone)]
+pub struct Quote {
+    pub agent_type_id: String,
+    pub agent_type_version: String,
+    pub display_name: String,
+    pub duration: Duration,
+    pub amounts: gst::Amounts,
+    pub customer_gstin: Option<String>,
+}
+
+/// Checks a checkout request as [`checkout`] would and prices it, changing nothing.
+pub async fn quote(
+    db: &Db,
+    settings: &BillingSettings,
+    customer_id: &str,
+    request: &CheckoutRequest,
+) -> AppResult<Quote> {
+    let checked = check(settings, request)?;
+    let mut c = db.acquire().await?;
+    let version = hireable(c.conn(), &checked.agent_type_id).await?;
+    let bill_to = billing::bill_to(c.conn(), customer_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let gstin = checked.gstin.or(bill_to.gstin);
+    let list = checked.duration.list_price_paise();
+    let discount = rules::coupon_discount(list, settings.coupon_discount_percent);
+    Ok(Quote {
+        agent_type_id: version.agent_type_id,
+        agent_type_version: version.version,
+        display_name: version.display_name,
+        duration: checked.duration,
+        amounts: gst::compute(
+            list,
+            discount,
+            gstin.as_deref(),
+            &settings.seller_state_code,
+        ),
+        customer_gstin: gstin,
+    })
+}
+
+/// The form field a checkout refusal belongs to, so pages can show it next to that field.
+pub fn field_of(code: ErrorCode) -> Option<&'static str> {
+    match code {
+        ErrorCode::InvalidCoupon => Some("coupon_code"),
+        ErrorCode::UnsupportedDuration => Some("duration"),
+        ErrorCode::InvalidGstin => Some("gstin"),
+        ErrorCode::AgentTypeRequired | ErrorCode::UnknownAgentType => Some("agent_type_id"),
+        _ => None,
+    }
+}
