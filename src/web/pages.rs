@@ -133,6 +133,17 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         ],
         None => vec![],
     };
+    // Pages that belong to a section whose address they do not start with.
+    const SECTIONS: [(&str, &str); 4] = [
+        ("/portal/hire", "/portal/catalog"),
+        ("/portal/subscriptions/", "/portal/billing"),
+        ("/portal/invoices/", "/portal/billing"),
+        ("/portal/receipts/", "/portal/billing"),
+    ];
+    let path = SECTIONS
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map_or(path, |(_, section)| section);
     let longest = links
         .iter()
         .filter(|(h, _)| path == *h || path.starts_with(&format!("{h}/")))

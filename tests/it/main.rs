@@ -11,6 +11,7 @@ mod api_tokens;
 mod audit;
 mod billing;
 mod browser;
+mod browser_billing;
 mod browser_catalog;
 mod cli;
 mod hardening;
