@@ -186,7 +186,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Built-in agent type loaded: {id}");
             }
             if demo {
-                let logins = setup::seed_demo(&db, &ctx)
+                let logins = setup::seed_demo(&db, &settings.billing, &ctx)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!("Demo logins (password for all: {}):", setup::DEMO_PASSWORD);

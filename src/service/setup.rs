@@ -81,8 +81,13 @@ pub struct DemoLogin {
     pub created: bool,
 }
 
-/// Creates, once, a demo customer with a customer user, plus an operator and a viewer.
-pub async fn seed_demo(db: &Db, actor: &Actor) -> AppResult<Vec<DemoLogin>> {
+/// Creates, once, a demo customer with a customer user and a hired trading agent (through the
+/// ordinary coupon checkout), plus an operator and a viewer.
+pub async fn seed_demo(
+    db: &Db,
+    billing: &crate::domain::billing::settings::BillingSettings,
+    actor: &Actor,
+) -> AppResult<Vec<DemoLogin>> {
     let customer_id = {
         let mut c = db.acquire().await?;
         customers::by_email(c.conn(), DEMO_CUSTOMER_EMAIL)
@@ -131,6 +136,24 @@ pub async fn seed_demo(db: &Db, actor: &Actor) -> AppResult<Vec<DemoLogin>> {
             role,
             created: !exists,
         });
+    }
+    if let Some(id) = &customer_id {
+        // The idempotency key makes a second seed replay this checkout instead of buying again.
+        let request = crate::service::checkout::CheckoutRequest {
+            coupon_code: billing.coupon_code.clone(),
+            agent_type_id: Some("trading.delta_futures.v1".into()),
+            duration: "quarterly".into(),
+            idempotency_key: Some("demo-seed-trading".into()),
+            ..Default::default()
+        };
+        crate::service::checkout::checkout(
+            db,
+            billing,
+            &actor.clone().on_behalf_of(id),
+            id,
+            &request,
+        )
+        .await?;
     }
     Ok(out)
 }

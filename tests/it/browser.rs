@@ -78,6 +78,8 @@ pub async fn browser() -> Option<(Driver, Client)> {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", format!("--window-size={}", std::env::var("AGENTDESK_BROWSER_WINDOW").unwrap_or_else(|_| "1280,900".into())),
                 format!("--user-data-dir={}", driver._profile.path().display()),
+                // AGENTDESK_BROWSER_DARK=1: pages see `prefers-color-scheme: dark`.
+                format!("--blink-settings=preferredColorScheme={}", if std::env::var("AGENTDESK_BROWSER_DARK").is_ok() { 0 } else { 1 }),
             ]
         }
     }))

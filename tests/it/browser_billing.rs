@@ -41,7 +41,7 @@ async fn a_customer_hires_sees_and_prints_the_invoice_and_cancels(engine: Engine
     sign_in(&c, &app.base, &email, PASSWORD, "Acme Clinic").await;
 
     // The catalog, then the trading agent's page.
-    click(&c, "a[href='/portal/catalog']").await;
+    click(&c, "main a[href='/portal/catalog']").await;
     see(&c, "Agents you can hire").await;
     snap(&c, "billing-1-catalog").await;
     assert_no_sideways_scroll(&c).await;

@@ -219,6 +219,22 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
         None,
     );
     assert!(jobs.status.success(), "{}", out(&jobs));
+    // The demo's quarterly subscription renews for every quarter up to 2030, once each.
+    assert!(
+        out(&jobs).contains("Subscription period ends: 1") && out(&jobs).contains("renewed)"),
+        "{}",
+        out(&jobs)
+    );
+    let jobs_again = agentdesk(
+        url,
+        &["jobs", "run-due", "--now", "2030-01-01T00:00:00Z"],
+        None,
+    );
+    assert!(
+        out(&jobs_again).contains("Subscription period ends: 0 processed"),
+        "{}",
+        out(&jobs_again)
+    );
     assert!(
         !agentdesk(url, &["jobs", "run-due", "--now", "yesterday"], None)
             .status
