@@ -4,6 +4,7 @@
 pub mod agent_type_new;
 pub mod agent_type_version;
 pub mod agent_types;
+pub mod customer_billing;
 pub mod editor;
 pub mod user_detail;
 pub mod users;
