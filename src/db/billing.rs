@@ -159,6 +159,16 @@ impl Filter<'_> {
     }
 }
 
+/// The customer condition, as its own statement text per case: a catch-all `($1 IS NULL OR …)`
+/// would get one generic plan on PostgreSQL for both.
+fn customer_clause(customer: Option<&str>) -> &'static str {
+    if customer.is_some() {
+        "customer_id = $1"
+    } else {
+        "$1 IS NULL"
+    }
+}
+
 /// Invoices matching `filter`, of one customer (`None`: any customer, for staff), oldest first.
 pub async fn invoices(
     c: Conn<'_>,
@@ -166,7 +176,8 @@ pub async fn invoices(
     filter: Filter<'_>,
 ) -> sqlx::Result<Vec<Invoice>> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE ($1 IS NULL OR customer_id = $1) AND {} ORDER BY created_at, number",
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE {} AND {} ORDER BY created_at, number",
+        customer_clause(customer),
         filter.clause()
     ));
     on_conn!(c, e => sqlx::query_as(sql).bind(customer).bind(filter.value()).fetch_all(e).await)
@@ -216,8 +227,8 @@ pub async fn receipts(
     filter: Filter<'_>,
 ) -> sqlx::Result<Vec<Receipt>> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {RECEIPT_COLUMNS} FROM receipts WHERE ($1 IS NULL OR customer_id = $1) AND {} \
-         ORDER BY created_at DESC, number DESC",
+        "SELECT {RECEIPT_COLUMNS} FROM receipts WHERE {} AND {} ORDER BY created_at DESC, number DESC",
+        customer_clause(customer),
         filter.clause()
     ));
     on_conn!(c, e => sqlx::query_as(sql).bind(customer).bind(filter.value()).fetch_all(e).await)
