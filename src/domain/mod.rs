@@ -17,5 +17,6 @@ pub mod paths;
 mod property_tests;
 pub mod roles;
 pub mod schema;
+pub mod text;
 pub mod version;
 pub mod version_status;

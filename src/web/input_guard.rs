@@ -1,8 +1,9 @@
-//! The one place that keeps characters no text column should hold out of the application: NUL (which
-//! PostgreSQL refuses with a 500 while SQLite stores it), other control characters, and the Unicode
-//! bidirectional overrides and isolates that make text read differently from what it is ("Trojan
-//! Source"). Path segments and query values are refused with 400; form fields and JSON strings with a
-//! 422 naming the field, before any handler, session or database work happens.
+//! The door that keeps characters no text column should hold out of the application (the rule is
+//! `domain::text`): NUL (which PostgreSQL refuses with a 500 while SQLite stores it), other control
+//! characters, and the Unicode bidirectional overrides and isolates that make text read differently
+//! from what it is ("Trojan Source"). Path segments and query values are refused with 400; form
+//! fields and JSON strings with a 422 naming the field, before any handler, session or database work
+//! happens.
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
@@ -15,24 +16,7 @@ use super::AppState;
 use super::body::read_limited;
 use crate::error::{AppError, ErrorCode, Violation};
 
-/// Why a character is refused, in words a person can act on; `None` when it is fine.
-/// Tab, line feed and carriage return are allowed in bodies (text areas), never in a URL.
-pub fn refused_char(c: char, in_url: bool) -> Option<&'static str> {
-    match c {
-        '\0' => Some("contains a NUL character"),
-        '\t' | '\n' | '\r' if !in_url => None,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => Some("contains a control character"),
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-            Some("contains a bidirectional formatting character (such as U+202E)")
-        }
-        _ => None,
-    }
-}
-
-/// The first problem of a text, if any.
-pub fn text_problem(s: &str, in_url: bool) -> Option<&'static str> {
-    s.chars().find_map(|c| refused_char(c, in_url))
-}
+pub use crate::domain::text::{refused_char, text_problem};
 
 /// Percent-decodes a path or query component (`+` is left alone); `None` when the bytes are not
 /// UTF-8 after decoding.
@@ -190,17 +174,6 @@ pub async fn refuse_unsafe_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refuses_nul_controls_and_bidi_but_not_line_breaks_in_bodies() {
-        assert!(text_problem("a\0b", false).is_some());
-        assert!(text_problem("a\u{7}b", false).is_some());
-        assert!(text_problem("abc\u{202e}fed", false).is_some());
-        assert!(text_problem("x\u{2066}y", false).is_some());
-        assert!(text_problem("two\r\nlines\tand a tab", false).is_none());
-        assert!(text_problem("two\nlines", true).is_some());
-        assert!(text_problem("École – ठीक है", true).is_none());
-    }
 
     #[test]
     fn paths_are_decoded_before_checking() {
