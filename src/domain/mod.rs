@@ -4,6 +4,8 @@ pub mod actor;
 pub mod billing;
 pub mod builtin;
 pub mod catalog_edit;
+pub mod csv;
+pub mod customer;
 pub mod definition;
 pub mod definition_diff;
 pub mod diff;
