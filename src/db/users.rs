@@ -127,6 +127,16 @@ pub async fn by_email_for_login(c: Conn<'_>, email: &str) -> sqlx::Result<Option
         .transpose()
 }
 
+/// The users of one customer, oldest first.
+pub async fn for_customer(c: Conn<'_>, customer_id: &str) -> sqlx::Result<Vec<User>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE customer_id = $1 ORDER BY id"
+    ));
+    let rows: Vec<UserRow> =
+        on_conn!(c, e => sqlx::query_as(sql).bind(customer_id).fetch_all(e).await)?;
+    rows.into_iter().map(User::try_from).collect()
+}
+
 /// Admins, enabled or not.
 pub async fn count_admins(c: Conn<'_>) -> sqlx::Result<i64> {
     on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'").fetch_one(e).await)

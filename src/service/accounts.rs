@@ -7,6 +7,7 @@ use crate::db::audit::{self, Change};
 use crate::db::users::{NewUser, User};
 use crate::db::{self, Db, customers, sessions, users};
 use crate::domain::actor::Actor;
+use crate::domain::customer as customer_rules;
 use crate::domain::ids::new_id;
 use crate::domain::roles::{Role, normalise_email, password_problem};
 use crate::error::{AppError, AppResult, ErrorCode, Violation};
@@ -53,17 +54,13 @@ pub async fn create_user(db: &Db, actor: &Actor, input: CreateUser) -> AppResult
             None
         }
         (Role::Customer, CustomerChoice::New { name, email }) => {
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 200 {
-                problems.push(Violation::new(
-                    "customer_name",
-                    "Enter the customer's name (at most 200 characters).",
-                ));
-            }
-            let email = normalise_email(email)
+            let name = customer_rules::name(name)
+                .map_err(|m| problems.push(Violation::new("customer_name", m)))
+                .ok();
+            let email = customer_rules::email(email)
                 .map_err(|m| problems.push(Violation::new("customer_email", m)))
                 .ok();
-            Some((name, email.unwrap_or_default()))
+            Some((name.unwrap_or_default(), email.unwrap_or_default()))
         }
         (Role::Customer, CustomerChoice::Existing(_)) => None,
         (_, CustomerChoice::None) => None,
@@ -106,7 +103,13 @@ pub async fn create_user(db: &Db, actor: &Actor, input: CreateUser) -> AppResult
             Some(id.clone())
         }
         (CustomerChoice::New { .. }, Some((name, cemail))) => {
-            let c = customers::insert(tx.conn(), &new_id("CUS"), &name, &cemail, actor.now).await?;
+            let values = customers::Values {
+                name: &name,
+                email: &cemail,
+                gstin: None,
+                billing_address: None,
+            };
+            let c = customers::insert(tx.conn(), &new_id("CUS"), &values, actor.now).await?;
             audit::record(
                 tx.conn(),
                 actor,
