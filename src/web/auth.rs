@@ -166,6 +166,20 @@ guard!(
 );
 
 guard!(
+    /// Staff who may change things (admins and operators), also for the pages that only lead to a
+    /// change (a "new" or "edit" form): a viewer is told at once, not after filling it in.
+    StaffWriter, |req, p| {
+        if !p.user.role.is_staff() {
+            Err(AppError::forbidden(ErrorCode::StaffOnly, "This area is for agentdesk staff."))
+        } else if !p.user.role.can_write_admin() {
+            Err(AppError::forbidden(ErrorCode::ReadOnly, "Viewers can look at everything but change nothing."))
+        } else {
+            Ok(())
+        }
+    }
+);
+
+guard!(
     /// Staff, for requests that only look, even when they are POSTs (trying a form preview changes
     /// nothing, so viewers may do it).
     StaffReader, |req, p| {

@@ -3,7 +3,8 @@
 //! characters, and the Unicode bidirectional overrides and isolates that make text read differently
 //! from what it is ("Trojan Source"). Path segments and query values are refused with 400; form
 //! fields and JSON strings with a 422 naming the field, before any handler, session or database work
-//! happens.
+//! happens — except the few forms that show the refusal next to the field themselves
+//! (`checks_its_own_fields`).
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
@@ -123,11 +124,29 @@ fn content_type(req: &ServiceRequest) -> String {
         .to_ascii_lowercase()
 }
 
+/// Forms whose handler shows refused characters next to the field, with the rest of what was typed
+/// kept, instead of this guard's error page: every field they take goes through a service that
+/// applies the same rule (`domain::text`) before anything is written, and answers with field errors.
+/// Only urlencoded form bodies are let through, and only to these addresses (POST); their address
+/// is still checked, and their JSON bodies are not taken at all. Adding a form here means its
+/// service checks every text field it keeps.
+fn checks_its_own_fields(method: &actix_web::http::Method, path: &str) -> bool {
+    if method != actix_web::http::Method::POST {
+        return false;
+    }
+    // `/admin/customers` (create) and `/admin/customers/{id}/edit`: `service::customers`.
+    path == "/admin/customers"
+        || path
+            .strip_prefix("/admin/customers/")
+            .and_then(|rest| rest.strip_suffix("/edit"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 async fn check_body(req: &mut ServiceRequest) -> Result<(), AppError> {
     let ct = content_type(req);
     let is_form = ct.starts_with("application/x-www-form-urlencoded");
     let is_json = ct.starts_with("application/json") || ct.contains("+json");
-    if !is_form && !is_json {
+    if (!is_form && !is_json) || (is_form && checks_its_own_fields(req.method(), req.path())) {
         return Ok(());
     }
     let limit = req
@@ -174,6 +193,25 @@ pub async fn refuse_unsafe_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_listed_forms_check_their_own_fields() {
+        use actix_web::http::Method;
+        for path in ["/admin/customers", "/admin/customers/CUS-1/edit"] {
+            assert!(checks_its_own_fields(&Method::POST, path), "{path}");
+            assert!(!checks_its_own_fields(&Method::PUT, path), "{path}");
+        }
+        for path in [
+            "/admin/customers/new",
+            "/admin/customers//edit",
+            "/admin/customers/a/b/edit",
+            "/admin/customersx",
+            "/admin/users",
+            "/api/v1/customers",
+        ] {
+            assert!(!checks_its_own_fields(&Method::POST, path), "{path}");
+        }
+    }
 
     #[test]
     fn paths_are_decoded_before_checking() {

@@ -119,11 +119,13 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
     let links: Vec<(&'static str, &'static str)> = match role {
         Some(Role::Admin) => vec![
             ("/admin", "Dashboard"),
+            ("/admin/customers", "Customers"),
             ("/admin/agent-types", "Agent types"),
             ("/admin/users", "Users"),
         ],
         Some(Role::Operator | Role::Viewer) => vec![
             ("/admin", "Dashboard"),
+            ("/admin/customers", "Customers"),
             ("/admin/agent-types", "Agent types"),
         ],
         Some(Role::Customer) => vec![
@@ -283,6 +285,9 @@ mod tests {
                 .iter()
                 .all(|l| l.href != "/admin/users")
         );
+        let nav = nav_for(Some(Role::Operator), "/admin/customers/CUS-1/edit");
+        let current: Vec<_> = nav.iter().filter(|l| l.current).map(|l| l.href).collect();
+        assert_eq!(current, ["/admin/customers"]);
     }
 }
 

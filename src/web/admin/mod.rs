@@ -5,6 +5,8 @@ pub mod agent_type_new;
 pub mod agent_type_version;
 pub mod agent_types;
 pub mod customer_billing;
+pub mod customer_detail;
+pub mod customers;
 pub mod editor;
 pub mod user_detail;
 pub mod users;
@@ -24,6 +26,7 @@ use crate::service::activity;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin").get(dashboard))
         .configure(users::routes)
+        .configure(customers::routes)
         .configure(agent_types::routes);
 }
 
