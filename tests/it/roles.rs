@@ -60,6 +60,28 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/admin/tokens/999/revoke",
         [DENIED, NOT_FOUND, DENIED, DENIED, DENIED],
     ),
+    ("GET", "/admin/customers", [SIGN_IN, OK, OK, OK, DENIED]),
+    ("GET", "/admin/customers.csv", [SIGN_IN, OK, OK, OK, DENIED]),
+    (
+        "GET",
+        "/admin/customers/new",
+        [SIGN_IN, OK, OK, DENIED, DENIED],
+    ),
+    (
+        "POST",
+        "/admin/customers",
+        [DENIED, INVALID, INVALID, DENIED, DENIED],
+    ),
+    (
+        "GET",
+        "/admin/customers/CUS-none",
+        [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, DENIED],
+    ),
+    (
+        "POST",
+        "/admin/customers/CUS-none/edit",
+        [DENIED, NOT_FOUND, NOT_FOUND, DENIED, DENIED],
+    ),
     ("GET", "/portal", [SIGN_IN, DENIED, DENIED, DENIED, OK]),
     ("GET", "/account/tokens", [SIGN_IN, OK, OK, OK, OK]),
     ("GET", "/account/password", [SIGN_IN, OK, OK, OK, OK]),

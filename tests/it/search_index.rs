@@ -2,6 +2,7 @@
 //! exact statement the page runs; and they find what a person typed, not more.
 
 use agentdesk::db::Db;
+use agentdesk::db::customers::search_sql as customer_search_sql;
 use agentdesk::db::users::search_sql;
 use agentdesk::domain::roles::Role;
 use reqwest::StatusCode;
@@ -9,7 +10,10 @@ use reqwest::StatusCode;
 use crate::both_engines;
 use crate::helpers::*;
 
-both_engines!(user_search_finds_rare_matches_through_an_index);
+both_engines!(
+    user_search_finds_rare_matches_through_an_index,
+    customer_search_finds_matches_through_an_index,
+);
 
 const USERS: i64 = 20_000;
 
@@ -48,21 +52,20 @@ async fn add_many_users(app: &TestApp) {
     app.exec("ANALYZE").await.unwrap();
 }
 
-/// The plan of the statement the users page runs for `query`, one line per step.
-async fn plan(app: &TestApp, query: &str, role: Option<Role>) -> Vec<String> {
-    let (sql, texts) = search_sql(app.db.engine(), query, role, None);
+/// The plan of a statement, one line per step. On PostgreSQL the given planner settings apply
+/// first: only whether an index *can* serve the query is checked, and on a few thousand rows the
+/// planner may rightly prefer a scan, so scans are priced out.
+async fn explain(app: &TestApp, sql: &str, texts: &[String], pg_off: &[&str]) -> Vec<String> {
     match &app.db {
         Db::Postgres(p) => {
             let mut c = p.acquire().await.unwrap();
-            // Only whether an index *can* serve the query is checked: on a few thousand rows the
-            // planner may rightly prefer a scan, so scans are priced out here.
-            sqlx::query("SET enable_seqscan = off")
-                .execute(&mut *c)
-                .await
-                .unwrap();
+            for setting in pg_off {
+                let set = sqlx::AssertSqlSafe(format!("SET {setting} = off"));
+                sqlx::query(set).execute(&mut *c).await.unwrap();
+            }
             let explain = sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"));
             let mut q = sqlx::query_scalar::<_, String>(explain);
-            for t in &texts {
+            for t in texts {
                 q = q.bind(t);
             }
             q.bind(50_i64).fetch_all(&mut *c).await.unwrap()
@@ -70,7 +73,7 @@ async fn plan(app: &TestApp, query: &str, role: Option<Role>) -> Vec<String> {
         Db::Sqlite(p) => {
             let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
             let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(explain);
-            for t in &texts {
+            for t in texts {
                 q = q.bind(t);
             }
             q.bind(50_i64)
@@ -82,6 +85,12 @@ async fn plan(app: &TestApp, query: &str, role: Option<Role>) -> Vec<String> {
                 .collect()
         }
     }
+}
+
+/// The plan of the statement the users page runs for `query`.
+async fn plan(app: &TestApp, query: &str, role: Option<Role>) -> Vec<String> {
+    let (sql, texts) = search_sql(app.db.engine(), query, role, None);
+    explain(app, &sql, &texts, &["enable_seqscan"]).await
 }
 
 fn uses(plan: &[String], needle: &str) -> bool {
@@ -152,6 +161,70 @@ async fn user_search_finds_rare_matches_through_an_index(engine: Engine) {
                     .any(|l| l.starts_with("SEARCH u USING") && l.contains("email>?")),
                 "{prefix:#?}"
             );
+        }
+    }
+}
+
+/// The plan of the statement the customers page runs for `query` (the first page). On 2000 rows
+/// walking the newest first is rightly cheaper than any search index, so walks are priced out too.
+async fn customer_plan(app: &TestApp, query: &str) -> Vec<String> {
+    let (sql, texts) = customer_search_sql(app.db.engine(), query, false);
+    explain(app, &sql, &texts, &["enable_seqscan", "enable_indexscan"]).await
+}
+
+async fn customer_search_finds_matches_through_an_index(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    add_many_users(&app).await;
+    let gstins = match app.db {
+        Db::Postgres(_) => "UPDATE customers SET gstin = '27AAPFU' || lpad(substr(id, 5), 8, '0')",
+        Db::Sqlite(_) => {
+            "UPDATE customers SET gstin = '27AAPFU' || printf('%08d', CAST(substr(id, 5) AS INTEGER))"
+        }
+    };
+    assert_eq!(app.exec(gstins).await.unwrap(), 2000);
+    app.exec("ANALYZE").await.unwrap();
+
+    let (status, page) = admin.page("/admin/customers?q=clinic+123").await;
+    assert_eq!(status, StatusCode::OK);
+    for n in [123, 1230, 1239] {
+        assert!(page.contains(&format!(">Clinic {n}</a>")), "Clinic {n}");
+    }
+    assert!(!page.contains(">Clinic 12</a>"), "only matches");
+    let (_, page) = admin.page("/admin/customers?q=c1777@").await;
+    assert_eq!(page.matches("</a></td>").count(), 1, "exactly one: {page}");
+    let (_, page) = admin.page("/admin/customers?q=u00001999").await;
+    assert!(page.contains(">Clinic 1999</a>"), "by GSTIN fragment");
+
+    let contains = customer_plan(&app, "clinic 123").await;
+    let prefix = customer_plan(&app, "zq").await;
+    match engine {
+        Engine::Postgres => {
+            for plan in [&contains, &prefix] {
+                for index in [
+                    "customers_name_trgm_idx",
+                    "customers_email_trgm_idx",
+                    "customers_gstin_trgm_idx",
+                ] {
+                    assert!(uses(plan, index), "{index}: {plan:#?}");
+                }
+                assert!(!uses(plan, "Seq Scan"), "{plan:#?}");
+            }
+        }
+        Engine::Sqlite => {
+            // Short terms: a range on each expression index; longer ones walk the newest first
+            // (the page stops the walk), never a full sort of every customer.
+            for index in [
+                "customers_name_idx",
+                "customers_email_trgm_idx",
+                "customers_gstin_trgm_idx",
+            ] {
+                assert!(uses(&prefix, index), "{index}: {prefix:#?}");
+            }
+            assert!(uses(&contains, "customers_created_idx"), "{contains:#?}");
+            assert!(!uses(&contains, "TEMP B-TREE"), "{contains:#?}");
         }
     }
 }
