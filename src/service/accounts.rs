@@ -116,7 +116,7 @@ pub async fn create_user(db: &Db, actor: &Actor, input: CreateUser) -> AppResult
                 Change {
                     entity_type: "customer",
                     entity_id: &c.id,
-                    action: "created",
+                    action: "customer.created",
                     before: None,
                     after: Some(c.audit_json()),
                 },

@@ -1,6 +1,7 @@
 //! Customers: read within a scope (a customer's user only ever finds their own customer; anything
 //! else is "not found"), created and changed in one transaction each with its audit entry
-//! (`customer` `created` / `updated`, before and after).
+//! (`customer.created` / `customer.updated`, before and after, like
+//! billing's `customer.gstin_set`).
 //!
 //! The rules for what is typed are `domain::customer` and apply wherever details are entered:
 //! staff in `/admin/customers` change everything ([`create`], [`update`]); a customer's own users
@@ -185,7 +186,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &CustomerInput) -> AppResult<
         Change {
             entity_type: "customer",
             entity_id: &customer.id,
-            action: "created",
+            action: "customer.created",
             before: None,
             after: Some(customer.audit_json()),
         },
@@ -269,7 +270,7 @@ async fn save(db: &Db, actor: &Actor, id: &str, v: Checked) -> AppResult<Saved> 
         Change {
             entity_type: "customer",
             entity_id: id,
-            action: "updated",
+            action: "customer.updated",
             before: Some(before.audit_json()),
             after: Some(after.audit_json()),
         },

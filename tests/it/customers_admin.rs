@@ -119,11 +119,9 @@ async fn operator_creates_and_edits_a_customer_and_the_history_shows_before_and_
     assert!(page.contains("(operator)"), "who: {page}");
     let entries = |action: &'static str| {
         app.count(match action {
-            "created" => {
-                "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'customer' AND action = 'created'"
-            }
+            "created" => "SELECT COUNT(*) FROM audit_log WHERE action = 'customer.created'",
             _ => {
-                "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'customer' AND action = 'updated' \
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'customer.updated' \
                  AND before IS NOT NULL AND after IS NOT NULL"
             }
         })
