@@ -52,20 +52,15 @@ struct Checked {
     key: Option<String>,
 }
 
-/// A GSTIN as stored: trimmed, upper-cased, 15 characters 0-9 A-Z.
+/// A GSTIN as stored (trimmed, upper-cased, a known state code), or the Phase-1 400
+/// "Invalid GSTIN." with the reason in the log.
 pub fn normalise_gstin(raw: &str) -> Result<String, AppError> {
-    let g = raw.trim().to_ascii_uppercase();
-    if g.len() == 15
-        && g.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-    {
-        Ok(g)
-    } else {
-        Err(AppError::bad_request(
-            ErrorCode::InvalidGstin,
-            "Invalid GSTIN.",
-        ))
-    }
+    crate::domain::gstin::Gstin::parse(raw)
+        .map(|g| g.into_string())
+        .map_err(|why| {
+            tracing::debug!(%why, "checkout GSTIN refused");
+            AppError::bad_request(ErrorCode::InvalidGstin, "Invalid GSTIN.")
+        })
 }
 
 fn check(settings: &BillingSettings, r: &CheckoutRequest) -> AppResult<Checked> {

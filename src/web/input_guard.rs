@@ -134,8 +134,10 @@ fn checks_its_own_fields(method: &actix_web::http::Method, path: &str) -> bool {
     if method != actix_web::http::Method::POST {
         return false;
     }
-    // `/admin/customers` (create) and `/admin/customers/{id}/edit`: `service::customers`.
+    // `/admin/customers` (create), `/admin/customers/{id}/edit` and the customer's own
+    // `/portal/billing`: `service::customers`.
     path == "/admin/customers"
+        || path == "/portal/billing"
         || path
             .strip_prefix("/admin/customers/")
             .and_then(|rest| rest.strip_suffix("/edit"))

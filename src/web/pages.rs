@@ -136,7 +136,10 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         None => vec![],
     };
     // Pages that belong to a section whose address they do not start with.
-    const SECTIONS: [(&str, &str); 4] = [
+    const SECTIONS: [(&str, &str); 7] = [
+        ("/admin/subscriptions/", "/admin/customers"),
+        ("/admin/invoices/", "/admin/customers"),
+        ("/admin/receipts/", "/admin/customers"),
         ("/portal/hire", "/portal/catalog"),
         ("/portal/subscriptions/", "/portal/billing"),
         ("/portal/invoices/", "/portal/billing"),

@@ -999,3 +999,80 @@ async fn staff_hire_on_a_customers_behalf_and_viewers_cannot(engine: Engine) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 2);
 }
+
+both_engines!(customers_edit_their_company_details_and_new_invoices_print_them);
+
+async fn customers_edit_their_company_details_and_new_invoices_print_them(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let (status, page) = c.client.page("/portal/billing").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Company details") && page.contains("value=\"Acme Clinic\""));
+
+    // A bad GSTIN and a hidden bidi override: errors next to their fields, nothing saved.
+    let res = c
+        .client
+        .post_form(
+            "/portal/billing",
+            &[
+                ("name", "Acme\u{202e} Clinic"),
+                ("billing_address", "1 MG Road"),
+                ("gstin", "27ABC"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("id=\"error-gstin\"") && page.contains("id=\"error-name\""),
+        "{page}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM customers WHERE billing_address IS NOT NULL")
+            .await,
+        0
+    );
+
+    let res = c
+        .client
+        .post_form(
+            "/portal/billing",
+            &[
+                ("name", "Acme Clinic Pvt Ltd"),
+                ("billing_address", "1 MG Road\nPune 411001"),
+                ("gstin", "27aapfu0939f1zv"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = c.client.page("/portal/billing").await;
+    assert!(
+        page.contains("Company details saved")
+            && page.contains("27AAPFU0939F1ZV")
+            && page.contains("Maharashtra")
+    );
+
+    // The next invoice prints them, with CGST + SGST (same state as the seller).
+    let (s, done) = checkout(&app, &c.token, None, hire_body("monthly")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, inv) = c
+        .client
+        .page(&format!(
+            "/portal/invoices/{}",
+            done["invoice_id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        inv.contains("Acme Clinic Pvt Ltd")
+            && inv.contains("Pune 411001")
+            && inv.contains("GSTIN 27AAPFU0939F1ZV")
+            && inv.contains("CGST 9 %")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'customer.updated'")
+            .await,
+        1
+    );
+}

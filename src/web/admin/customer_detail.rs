@@ -64,9 +64,9 @@ struct CustomerPage {
     updated: Ts,
     users: Vec<UserItem>,
     audit: Vec<AuditRow>,
-    // Billing sections (subscriptions, orders, invoices, receipts, checkout on behalf): their
-    // fields go here, loaded in `detail` below, and their markup in admin/customer.html where it
-    // says so.
+    /// Subscriptions, orders, invoices and receipts (admin/_customer_billing.html).
+    billing: super::customer_billing::CustomerBilling,
+    customer_id: String,
 }
 
 async fn detail(
@@ -92,6 +92,8 @@ async fn detail(
             updated: Ts(customer.updated_at),
             users: users.into_iter().map(UserItem::from).collect(),
             audit,
+            billing: super::customer_billing::load(&state, &customer.id, staff.actor.now).await?,
+            customer_id: customer.id.clone(),
             customer,
         },
     )

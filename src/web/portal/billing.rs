@@ -2,8 +2,9 @@
 //! invoices and receipts.
 //!
 //! Statements per request, besides the session: the page 4 (customer, subscriptions, invoices,
-//! receipts).
+//! receipts); saving the details 1 transaction (+ the page again when refused).
 
+use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -11,15 +12,17 @@ use askama::Template;
 use super::{SubscriptionLine, subscription_lines};
 use crate::domain::billing::money::inr;
 use crate::error::{AppError, AppResult};
+use crate::service::customers::CompanyDetails;
 use crate::service::{billing, customers, subscriptions};
 use crate::web::AppState;
 use crate::web::auth::CustomerUser;
 use crate::web::billing_docs::state_label;
-use crate::web::pages::{PageCtx, render};
+use crate::web::forms::Form;
+use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other};
 use crate::web::view::Ts;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/portal/billing").get(page));
+    cfg.service(web::resource("/portal/billing").get(page).post(save));
 }
 
 pub struct DocLine {
@@ -35,6 +38,8 @@ struct BillingPage {
     ctx: PageCtx,
     customer: customers::Customer,
     state: Option<String>,
+    form: CompanyDetails,
+    errors: FormErrors,
     subscriptions: Vec<SubscriptionLine>,
     invoices: Vec<DocLine>,
     receipts: Vec<DocLine>,
@@ -44,6 +49,42 @@ async fn page(
     state: web::Data<AppState>,
     user: CustomerUser,
     ctx: PageCtx,
+) -> AppResult<HttpResponse> {
+    show(&state, &user, ctx, None, FormErrors::default()).await
+}
+
+/// The customer's own company details: name, billing address, GSTIN (the contact e-mail is
+/// staff's to change).
+async fn save(
+    state: web::Data<AppState>,
+    session: Session,
+    user: CustomerUser,
+    ctx: PageCtx,
+    Form(form): Form<CompanyDetails>,
+) -> AppResult<HttpResponse> {
+    let id = user.user.customer_id.clone().ok_or(AppError::NotFound)?;
+    match FormErrors::from_result(
+        customers::update_details(&state.db, &user.actor, &user.scope(), &id, &form).await,
+    )? {
+        Ok(saved) => {
+            let text = if saved.changed {
+                "Company details saved. New invoices print them; issued ones stay as they were."
+            } else {
+                "Nothing changed."
+            };
+            flash(&session, "success", text);
+            Ok(see_other("/portal/billing#company"))
+        }
+        Err(errors) => show(&state, &user, ctx, Some(form.shown_again()), errors).await,
+    }
+}
+
+async fn show(
+    state: &AppState,
+    user: &CustomerUser,
+    ctx: PageCtx,
+    form: Option<CompanyDetails>,
+    errors: FormErrors,
 ) -> AppResult<HttpResponse> {
     let id = user.user.customer_id.clone().ok_or(AppError::NotFound)?;
     let scope = user.scope();
@@ -70,10 +111,17 @@ async fn page(
             total: inr(r.total_amount),
         })
         .collect();
+    let status = if errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     render(
-        StatusCode::OK,
+        status,
         &BillingPage {
             ctx,
+            form: form.unwrap_or_else(|| CompanyDetails::of(&customer)),
+            errors,
             state: customer
                 .gstin
                 .as_deref()
