@@ -46,8 +46,9 @@ pub struct Explained {
     pub retry_after: Option<u64>,
 }
 
-fn explain(status: StatusCode, err: Option<&AppError>) -> Explained {
-    let title = match status.as_u16() {
+/// The title of an error status, as pages and problem documents show it.
+pub fn title_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
         400 => "Bad request",
         401 => "Sign-in required",
         403 => "Not allowed",
@@ -62,7 +63,11 @@ fn explain(status: StatusCode, err: Option<&AppError>) -> Explained {
         503 => "Temporarily unavailable",
         _ if status.is_server_error() => "Something went wrong",
         _ => "Request failed",
-    };
+    }
+}
+
+fn explain(status: StatusCode, err: Option<&AppError>) -> Explained {
+    let title = title_for(status);
     let generic = match status.as_u16() {
         400 => "The request could not be understood.".to_string(),
         401 => "Sign in to continue.".to_string(),
@@ -124,19 +129,15 @@ struct ErrorPage<'a> {
 pub struct Problem {
     /// `urn:agentdesk:problem:<code>`.
     #[serde(rename = "type")]
-    #[schema(example = "urn:agentdesk:problem:not_found")]
     pub problem_type: String,
     pub code: ErrorCode,
     /// A short title for the status, for people.
-    #[schema(example = "Not found")]
     pub title: &'static str,
     /// The HTTP status.
-    #[schema(example = 404)]
     pub status: u16,
     /// What happened, in a sentence for people (clients branch on `code`, not on this).
     pub detail: String,
     /// The path of the request.
-    #[schema(example = "/api/v1/agent-types/no.such.type")]
     pub instance: String,
     /// Ties the answer to the server's log lines; quote it when reporting a problem.
     pub correlation_id: String,

@@ -52,15 +52,19 @@
 //!    (`api_payments`) gets its own `pub fn endpoints() -> Vec<Endpoint> { endpoints![...] }`, named
 //!    once in [`all_endpoints`] below.
 //!
-//! The `openapi` integration test then checks the result: every route is in the document with its
-//! method (from the running router's `Allow` answers), the document validates against the official
-//! OpenAPI 3.1 schema, every `$ref` resolves, each path's parameters match its placeholders, and the
-//! real responses match their documented schemas.
+//! 3. In `tests/it/openapi.rs` (`documented_responses_are_what_the_api_answers`), add a call of the
+//!    new operation that succeeds, and of its refusals if you like: each answer's status, media type
+//!    and body are checked against the document. The test fails while a documented operation has no
+//!    checked success answer.
+//!
+//! That test also checks the rest: every route is in the document with its method (from the running
+//! router's `Allow` answers), the document validates against the official OpenAPI 3.1 schema, every
+//! `$ref` resolves, and each path's parameters match its placeholders.
 
 use std::sync::OnceLock;
 
 use actix_web::dev::HttpServiceFactory;
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 use askama::Template;
 use serde_json::{Value, json};
@@ -73,7 +77,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::errors::Problem;
 use super::pages::PageCtx;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Where the API lives.
 pub const PREFIX: &str = "/api/v1";
@@ -329,16 +333,17 @@ fn base() -> Value {
     })
 }
 
-/// The error responses operations refer to (`response = NotFound`): each is a problem document.
+/// The error responses operations refer to (`response = NotFound`): each is a problem document,
+/// with an example of its status and usual code.
 macro_rules! problem_responses {
-    ($($(#[$doc:meta])* $name:ident => $description:literal),* $(,)?) => {
+    ($($(#[$doc:meta])* $name:ident => ($status:literal, $code:ident, $description:literal)),* $(,)?) => {
         $(
             $(#[$doc])*
             pub struct $name;
 
             impl<'s> utoipa::ToResponse<'s> for $name {
                 fn response() -> (&'s str, RefOr<Response>) {
-                    (stringify!($name), problem_response($description))
+                    (stringify!($name), problem_response($status, ErrorCode::$code, $description))
                 }
             }
         )*
@@ -350,39 +355,49 @@ macro_rules! problem_responses {
 }
 
 problem_responses! {
-    /// 400.
-    BadRequest => "The request could not be understood: a body that is not valid JSON \
-        (`unreadable_body`), refused characters in the address (`refused_characters`), or a request \
-        that makes no sense (`bad_request`).",
-    /// 401.
-    Unauthenticated => "No valid credentials: send a live API token, or sign in (`unauthenticated`).",
-    /// 403.
-    Forbidden => "Not allowed: the caller's role may not do this (`admin_only`, `staff_only`, \
-        `read_only`), the password must be changed first (`password_change_required`), or a write \
-        through the session cookie came without a valid `X-CSRF-Token` (`csrf_invalid`, \
-        `session_expired`) or from another site (`cross_site`).",
-    /// 404.
-    NotFound => "Nothing here, or nothing the caller may see (`not_found`).",
-    /// 409.
-    Conflict => "The request conflicts with the current state (see `code`).",
-    /// 410.
-    Gone => "It existed and is gone for good (`gone`).",
-    /// 413.
-    PayloadTooLarge => "The body is larger than the server accepts (`payload_too_large`).",
-    /// 415.
-    UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`).",
-    /// 422.
-    ValidationFailed => "Values need attention (`validation_failed`): `violations` lists each \
-        problem with the path of its value.",
-    /// 503.
-    Unavailable => "The database cannot be reached right now; try again shortly \
-        (`database_unavailable`).",
+    BadRequest => (400, UnreadableBody, "The request could not be understood: a body that is not \
+        valid JSON (`unreadable_body`), refused characters in the address (`refused_characters`), or \
+        a request that makes no sense (`bad_request`)."),
+    Unauthenticated => (401, Unauthenticated, "No valid credentials: send a live API token, or sign \
+        in (`unauthenticated`)."),
+    Forbidden => (403, AdminOnly, "Not allowed: the caller's role may not do this (`admin_only`, \
+        `staff_only`, `read_only`), the password must be changed first \
+        (`password_change_required`), or a write through the session cookie came without a valid \
+        `X-CSRF-Token` (`csrf_invalid`, `session_expired`) or from another site (`cross_site`)."),
+    NotFound => (404, NotFound, "Nothing here, or nothing the caller may see (`not_found`)."),
+    Conflict => (409, VersionNotEditable, "The request conflicts with the current state (see \
+        `code`)."),
+    Gone => (410, Gone, "It existed and is gone for good (`gone`)."),
+    PayloadTooLarge => (413, PayloadTooLarge, "The body is larger than the server accepts \
+        (`payload_too_large`)."),
+    UnsupportedMediaType => (415, UnsupportedMediaType, "The body is not `application/json` \
+        (`unsupported_media_type`)."),
+    ValidationFailed => (422, ValidationFailed, "Values need attention (`validation_failed`): \
+        `violations` lists each problem with the path of its value."),
+    Unavailable => (503, DatabaseUnavailable, "The database cannot be reached right now; try again \
+        shortly (`database_unavailable`)."),
 }
 
-fn problem_response(description: &str) -> RefOr<Response> {
+fn problem_response(status: u16, code: ErrorCode, description: &str) -> RefOr<Response> {
+    let status = StatusCode::from_u16(status).expect("an HTTP status");
+    let mut example = json!({
+        "type": code.problem_type(),
+        "code": code.as_str(),
+        "title": super::errors::title_for(status),
+        "status": status.as_u16(),
+        "detail": "What happened, in a sentence.",
+        "instance": "/api/v1/agent-types/marketing.healthcare.v1",
+        "correlation_id": "0b5e6c1e-8f5a-4d0e-9a55-3f1f2a7c9d10",
+    });
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        example["violations"] = json!([{"path": "config_schema.fields[0].type", "message": "Choose one of the field types."}]);
+    }
     serde_json::from_value(json!({
         "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {"application/problem+json": {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+            "example": example,
+        }},
     }))
     .expect("a problem response parses")
 }
