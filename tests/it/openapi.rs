@@ -493,6 +493,23 @@ impl Caller<'_> {
     }
 }
 
+impl Caller<'_> {
+    /// [`Caller::call`], which must answer `status`; the body.
+    async fn expect(
+        &self,
+        checker: &mut Checker,
+        method: &str,
+        template: &str,
+        args: &[&str],
+        body: Option<Body>,
+        status: StatusCode,
+    ) -> Value {
+        let (got, body) = self.call(checker, method, template, args, body).await;
+        assert_eq!(got, status, "{method} {template} {args:?}: {body}");
+        body
+    }
+}
+
 enum Body {
     Json(Value),
     Raw(&'static str),
@@ -528,6 +545,15 @@ async fn documented_responses_are_what_the_api_answers(engine: Engine) {
         token: Some(viewer.api_token().await),
     };
     use Body::{Json, Raw};
+    use StatusCode as S;
+    const OK: S = S::OK;
+    const CREATED: S = S::CREATED;
+    const BAD_REQUEST: S = S::BAD_REQUEST;
+    const UNAUTHORIZED: S = S::UNAUTHORIZED;
+    const FORBIDDEN: S = S::FORBIDDEN;
+    const NOT_FOUND: S = S::NOT_FOUND;
+    const CONFLICT: S = S::CONFLICT;
+    const UNPROCESSABLE_ENTITY: S = S::UNPROCESSABLE_ENTITY;
     const TYPES: &str = "/api/v1/agent-types";
     const TYPE: &str = "/api/v1/agent-types/{type_id}";
     const VERSIONS: &str = "/api/v1/agent-types/{type_id}/versions";
@@ -537,218 +563,119 @@ async fn documented_responses_are_what_the_api_answers(engine: Engine) {
     const TRADING: &str = "trading.delta_futures.v1";
     const HELPDESK: &str = "support.helpdesk.v1";
 
-    let expect = |got: (StatusCode, Value), status: StatusCode| {
-        assert_eq!(got.0, status, "{}", got.1);
-        got.1
-    };
-    expect(
-        admin
-            .call(&mut c, "GET", "/api/v1/openapi.json", &[], None)
-            .await,
-        StatusCode::OK,
-    );
-    let me = expect(
-        admin.call(&mut c, "GET", "/api/v1/me", &[], None).await,
-        StatusCode::OK,
-    );
+    let openapi = admin
+        .expect(&mut c, "GET", "/api/v1/openapi.json", &[], None, OK)
+        .await;
+    assert_eq!(openapi["openapi"], c.doc["openapi"]);
+    let me = admin
+        .expect(&mut c, "GET", "/api/v1/me", &[], None, OK)
+        .await;
     assert_eq!(me["email"], ADMIN_EMAIL);
-    expect(
-        nobody.call(&mut c, "GET", "/api/v1/me", &[], None).await,
-        StatusCode::UNAUTHORIZED,
-    );
+    nobody
+        .expect(&mut c, "GET", "/api/v1/me", &[], None, UNAUTHORIZED)
+        .await;
 
-    let list = expect(
-        admin.call(&mut c, "GET", TYPES, &[], None).await,
-        StatusCode::OK,
-    );
+    let list = admin.expect(&mut c, "GET", TYPES, &[], None, OK).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
-    expect(
-        admin
-            .call(&mut c, "GET", "/api/v1/agent-types/", &[], None)
-            .await,
-        StatusCode::OK,
-    );
-    expect(
-        admin
-            .call(
-                &mut c,
-                "GET",
-                "/api/v1/agent-types?include=drafts",
-                &[],
-                None,
-            )
-            .await,
-        StatusCode::OK,
-    );
-    expect(
-        admin.call(&mut c, "GET", TYPE, &[TRADING], None).await,
-        StatusCode::OK,
-    );
-    let missing = expect(
-        admin
-            .call(&mut c, "GET", TYPE, &["no.such.type"], None)
-            .await,
-        StatusCode::NOT_FOUND,
-    );
+    let slash = "/api/v1/agent-types/";
+    admin.expect(&mut c, "GET", slash, &[], None, OK).await;
+    let drafts = "/api/v1/agent-types?include=drafts";
+    admin.expect(&mut c, "GET", drafts, &[], None, OK).await;
+    admin
+        .expect(&mut c, "GET", TYPE, &[TRADING], None, OK)
+        .await;
+    let missing = admin
+        .expect(&mut c, "GET", TYPE, &["no.such.type"], None, NOT_FOUND)
+        .await;
     assert_eq!(missing["code"], "not_found");
     assert_eq!(missing["instance"], "/api/v1/agent-types/no.such.type");
-    expect(
-        admin.call(&mut c, "GET", VERSIONS, &[TRADING], None).await,
-        StatusCode::OK,
-    );
-    expect(
-        admin
-            .call(&mut c, "GET", VERSION, &[TRADING, "1.0.0"], None)
-            .await,
-        StatusCode::OK,
-    );
-    let schema = expect(
-        admin
-            .call(
-                &mut c,
-                "GET",
-                "/api/v1/agent-types/{type_id}/versions/{version}/config.schema.json",
-                &[TRADING, "1.0.0"],
-                None,
-            )
-            .await,
-        StatusCode::OK,
-    );
+    admin
+        .expect(&mut c, "GET", VERSIONS, &[TRADING], None, OK)
+        .await;
+    let v1 = &[TRADING, "1.0.0"];
+    admin.expect(&mut c, "GET", VERSION, v1, None, OK).await;
+    let config = "/api/v1/agent-types/{type_id}/versions/{version}/config.schema.json";
+    let schema = admin.expect(&mut c, "GET", config, v1, None, OK).await;
     assert_eq!(
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
-    expect(
-        admin
-            .call(
-                &mut c,
-                "GET",
-                "/api/v1/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json",
-                &[TRADING, "1.0.0", "trading.trade_intent_draft.v1"],
-                None,
-            )
-            .await,
-        StatusCode::OK,
-    );
+    let settings = "/api/v1/agent-types/{type_id}/versions/{version}/goal-templates/{template_id}/settings.schema.json";
+    let template = &[TRADING, "1.0.0", "trading.trade_intent_draft.v1"];
+    admin
+        .expect(&mut c, "GET", settings, template, None, OK)
+        .await;
 
     // The lifecycle of a draft, with its refusals.
-    let created = expect(
-        admin
-            .call(&mut c, "POST", TYPES, &[], Some(Json(minimal("1.9.0"))))
-            .await,
-        StatusCode::CREATED,
-    );
+    let draft = Some(Json(minimal("1.9.0")));
+    let created = admin
+        .expect(&mut c, "POST", TYPES, &[], draft, CREATED)
+        .await;
     assert_eq!(created["status"], "draft");
     let copy = json!({"copy_from": "support.helpdesk.v1@1.9.0", "version": "1.10.0"});
-    expect(
-        admin
-            .call(&mut c, "POST", TYPES, &[], Some(Json(copy)))
-            .await,
-        StatusCode::CREATED,
-    );
-    let exists = expect(
-        admin
-            .call(&mut c, "POST", TYPES, &[], Some(Json(minimal("1.9.0"))))
-            .await,
-        StatusCode::CONFLICT,
-    );
+    admin
+        .expect(&mut c, "POST", TYPES, &[], Some(Json(copy)), CREATED)
+        .await;
+    let again = Some(Json(minimal("1.9.0")));
+    let exists = admin
+        .expect(&mut c, "POST", TYPES, &[], again, CONFLICT)
+        .await;
     assert_eq!(exists["code"], "version_exists");
     let mut invalid = minimal("2.0.0");
     invalid["config_schema"]["fields"][0]["type"] = json!("colour");
-    let problem = expect(
-        admin
-            .call(&mut c, "POST", TYPES, &[], Some(Json(invalid)))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    );
+    let invalid = Some(Json(invalid));
+    let problem = admin
+        .expect(&mut c, "POST", TYPES, &[], invalid, UNPROCESSABLE_ENTITY)
+        .await;
     assert!(
         !problem["violations"].as_array().unwrap().is_empty(),
         "{problem}"
     );
-    expect(
-        admin
-            .call(&mut c, "POST", TYPES, &[], Some(Raw("{not json")))
-            .await,
-        StatusCode::BAD_REQUEST,
-    );
+    let broken = Some(Raw("{not json"));
+    admin
+        .expect(&mut c, "POST", TYPES, &[], broken, BAD_REQUEST)
+        .await;
     let mut changed = minimal("1.9.0");
     changed["display_name"] = json!("Help desk (beta)");
-    expect(
-        admin
-            .call(
-                &mut c,
-                "PUT",
-                VERSION,
-                &[HELPDESK, "1.9.0"],
-                Some(Json(changed.clone())),
-            )
-            .await,
-        StatusCode::OK,
-    );
-    expect(
-        viewer
-            .call(&mut c, "POST", PUBLISH, &[HELPDESK, "1.9.0"], None)
-            .await,
-        StatusCode::FORBIDDEN,
-    );
-    expect(
-        admin
-            .call(&mut c, "POST", RETIRE, &[HELPDESK, "1.9.0"], None)
-            .await,
-        StatusCode::CONFLICT,
-    );
-    let published = expect(
-        admin
-            .call(&mut c, "POST", PUBLISH, &[HELPDESK, "1.9.0"], None)
-            .await,
-        StatusCode::OK,
-    );
+    let draft = &[HELPDESK, "1.9.0"];
+    let change = || Some(Json(changed.clone()));
+    admin
+        .expect(&mut c, "PUT", VERSION, draft, change(), OK)
+        .await;
+    viewer
+        .expect(&mut c, "POST", PUBLISH, draft, None, FORBIDDEN)
+        .await;
+    admin
+        .expect(&mut c, "POST", RETIRE, draft, None, CONFLICT)
+        .await;
+    let published = admin.expect(&mut c, "POST", PUBLISH, draft, None, OK).await;
     assert_eq!(published["status"], "published");
-    expect(
-        admin
-            .call(
-                &mut c,
-                "PUT",
-                VERSION,
-                &[HELPDESK, "1.9.0"],
-                Some(Json(changed)),
-            )
-            .await,
-        StatusCode::CONFLICT,
-    );
-    let versions = expect(
-        admin.call(&mut c, "GET", VERSIONS, &[HELPDESK], None).await,
-        StatusCode::OK,
-    );
+    admin
+        .expect(&mut c, "PUT", VERSION, draft, change(), CONFLICT)
+        .await;
+    let versions = admin
+        .expect(&mut c, "GET", VERSIONS, &[HELPDESK], None, OK)
+        .await;
     assert_eq!(versions["newest_published"]["version"], "1.9.0");
-    let retired = expect(
-        admin
-            .call(&mut c, "POST", RETIRE, &[HELPDESK, "1.9.0"], None)
-            .await,
-        StatusCode::OK,
-    );
+    let retired = admin.expect(&mut c, "POST", RETIRE, draft, None, OK).await;
     assert_eq!(retired["status"], "retired");
-    // Phase 1's PUT: the body's version becomes live.
-    expect(
-        admin
-            .call(
-                &mut c,
-                "PUT",
-                TYPE,
-                &[HELPDESK],
-                Some(Json(minimal("3.0.0"))),
-            )
-            .await,
-        StatusCode::OK,
-    );
+    // Phase 1's PUT: the body's version becomes live; another type's body is refused.
+    let live = Some(Json(minimal("3.0.0")));
+    admin
+        .expect(&mut c, "PUT", TYPE, &[HELPDESK], live, OK)
+        .await;
     let mut other = minimal("3.0.1");
     other["agent_type_id"] = json!(TRADING);
-    expect(
-        admin
-            .call(&mut c, "PUT", TYPE, &[HELPDESK], Some(Json(other)))
-            .await,
-        StatusCode::BAD_REQUEST,
-    );
+    admin
+        .expect(
+            &mut c,
+            "PUT",
+            TYPE,
+            &[HELPDESK],
+            Some(Json(other)),
+            BAD_REQUEST,
+        )
+        .await;
 
     // The check bites: a body of the wrong shape is refused.
     let me_schema = validator_for(&c.doc, &json!({"$ref": "#/components/schemas/Me"}));
