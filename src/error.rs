@@ -4,9 +4,12 @@
 use serde::Serialize;
 
 /// One problem with one input, named by its path (`email`, `config.risk_limits.max_units_per_order`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Violation {
+    /// Where the value is: dotted keys and `[index]` (empty for the input as a whole).
+    #[schema(example = "config_schema.fields[0].key")]
     pub path: String,
+    /// What to change, in a sentence for people.
     pub message: String,
 }
 
@@ -221,6 +224,29 @@ impl ErrorCode {
         }
     }
 }
+
+/// A code is written as its `as_str` (problem documents' `code`).
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// In the OpenAPI document: a string, one of `ErrorCode::ALL`.
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ErrorCode::ALL.map(ErrorCode::as_str)))
+            .description(Some(
+                "What went wrong, for machines: one code per refusal, explained in docs/errors.md.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorCode {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

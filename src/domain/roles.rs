@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a user may do: staff roles work in `/admin`, customer users in `/portal`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,

@@ -1,10 +1,12 @@
 //! Invoices, receipts and orders, read within a scope (another customer's are "not found").
 
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::db::Db;
 use crate::db::billing::{self, Filter};
 use crate::domain::actor::Scope;
+use crate::domain::billing::gst::TaxType;
 use crate::error::{AppError, AppResult};
 
 pub use crate::db::billing::{Invoice, Order, Receipt};
@@ -97,50 +99,126 @@ pub async fn orders(
     Ok(billing::orders(c.conn(), customer_id, subscription).await?)
 }
 
-/// The Phase-1 invoice record (amounts in paise).
-pub fn invoice_json(i: &Invoice) -> Value {
-    json!({
-        "invoice_id": i.id,
-        "invoice_number": i.number,
-        "created_at": i.created_at,
-        "customer_id": i.customer_id,
-        "order_id": i.order_id,
-        "subscription_id": i.subscription_id,
-        "currency": i.currency,
-        "seller_legal_name": i.seller_legal_name,
-        "seller_gstin": i.seller_gstin,
-        "seller_state_code": i.seller_state_code,
-        "customer_business_name": i.customer_business_name,
-        "customer_business_address": i.customer_business_address,
-        "customer_gstin": i.customer_gstin,
-        "customer_state_code": i.customer_state_code,
-        "subtotal_amount": i.subtotal_amount,
-        "discount_amount": i.discount_amount,
-        "taxable_amount": i.taxable_amount,
-        "cgst_amount": i.cgst_amount,
-        "sgst_amount": i.sgst_amount,
-        "igst_amount": i.igst_amount,
-        "total_amount": i.total_amount,
-        "tax_regime": "GST",
-        "tax_type": i.tax_type,
-        "period_start": i.period_start,
-        "period_end": i.period_end,
-        "items": [{"description": i.description, "quantity": 1, "unit_amount": i.subtotal_amount}],
-    })
+/// One line of a document.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LineItem {
+    pub description: String,
+    pub quantity: i64,
+    /// Paise.
+    pub unit_amount: i64,
 }
 
-/// The Phase-1 receipt record (amounts in paise).
-pub fn receipt_json(r: &Receipt) -> Value {
-    json!({
-        "receipt_id": r.id,
-        "receipt_number": r.number,
-        "created_at": r.created_at,
-        "customer_id": r.customer_id,
-        "order_id": r.order_id,
-        "subscription_id": r.subscription_id,
-        "currency": r.currency,
-        "total_amount": r.total_amount,
-        "payment_status": r.payment_status,
-        "items": [{"description": r.description, "quantity": 1, "unit_amount": r.total_amount}],
-    })
+/// The Phase-1 invoice record; every amount in paise.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InvoiceRecord {
+    #[schema(example = "INV-ID-5f0c…")]
+    pub invoice_id: String,
+    #[schema(example = "INV-20261130-0001")]
+    pub invoice_number: String,
+    pub created_at: DateTime<Utc>,
+    pub customer_id: String,
+    pub order_id: String,
+    pub subscription_id: String,
+    pub currency: String,
+    pub seller_legal_name: String,
+    pub seller_gstin: Option<String>,
+    pub seller_state_code: String,
+    pub customer_business_name: String,
+    pub customer_business_address: Option<String>,
+    pub customer_gstin: Option<String>,
+    pub customer_state_code: Option<String>,
+    /// The list price.
+    pub subtotal_amount: i64,
+    /// The coupon's discount.
+    pub discount_amount: i64,
+    /// `subtotal_amount - discount_amount`.
+    pub taxable_amount: i64,
+    pub cgst_amount: i64,
+    pub sgst_amount: i64,
+    pub igst_amount: i64,
+    /// `taxable_amount` plus the taxes.
+    pub total_amount: i64,
+    /// Always `GST`.
+    pub tax_regime: String,
+    #[schema(value_type = TaxType)]
+    pub tax_type: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub items: Vec<LineItem>,
+}
+
+impl From<&Invoice> for InvoiceRecord {
+    fn from(i: &Invoice) -> Self {
+        InvoiceRecord {
+            invoice_id: i.id.clone(),
+            invoice_number: i.number.clone(),
+            created_at: i.created_at,
+            customer_id: i.customer_id.clone(),
+            order_id: i.order_id.clone(),
+            subscription_id: i.subscription_id.clone(),
+            currency: i.currency.clone(),
+            seller_legal_name: i.seller_legal_name.clone(),
+            seller_gstin: i.seller_gstin.clone(),
+            seller_state_code: i.seller_state_code.clone(),
+            customer_business_name: i.customer_business_name.clone(),
+            customer_business_address: i.customer_business_address.clone(),
+            customer_gstin: i.customer_gstin.clone(),
+            customer_state_code: i.customer_state_code.clone(),
+            subtotal_amount: i.subtotal_amount,
+            discount_amount: i.discount_amount,
+            taxable_amount: i.taxable_amount,
+            cgst_amount: i.cgst_amount,
+            sgst_amount: i.sgst_amount,
+            igst_amount: i.igst_amount,
+            total_amount: i.total_amount,
+            tax_regime: "GST".into(),
+            tax_type: i.tax_type.clone(),
+            period_start: i.period_start,
+            period_end: i.period_end,
+            items: vec![LineItem {
+                description: i.description.clone(),
+                quantity: 1,
+                unit_amount: i.subtotal_amount,
+            }],
+        }
+    }
+}
+
+/// The Phase-1 receipt record; amounts in paise.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceiptRecord {
+    #[schema(example = "RCT-ID-5f0c…")]
+    pub receipt_id: String,
+    #[schema(example = "RCT-20261130-0001")]
+    pub receipt_number: String,
+    pub created_at: DateTime<Utc>,
+    pub customer_id: String,
+    pub order_id: String,
+    pub subscription_id: String,
+    pub currency: String,
+    pub total_amount: i64,
+    /// Always `paid`.
+    pub payment_status: String,
+    pub items: Vec<LineItem>,
+}
+
+impl From<&Receipt> for ReceiptRecord {
+    fn from(r: &Receipt) -> Self {
+        ReceiptRecord {
+            receipt_id: r.id.clone(),
+            receipt_number: r.number.clone(),
+            created_at: r.created_at,
+            customer_id: r.customer_id.clone(),
+            order_id: r.order_id.clone(),
+            subscription_id: r.subscription_id.clone(),
+            currency: r.currency.clone(),
+            total_amount: r.total_amount,
+            payment_status: r.payment_status.clone(),
+            items: vec![LineItem {
+                description: r.description.clone(),
+                quantity: 1,
+                unit_amount: r.total_amount,
+            }],
+        }
+    }
 }

@@ -90,22 +90,6 @@ impl StoredVersion {
         })
     }
 
-    /// The version as the API shows it.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.row.id,
-            "agent_type_id": self.row.agent_type_id,
-            "version": self.row.version,
-            "status": self.row.status,
-            "display_name": self.row.display_name,
-            "created_at": self.row.created_at,
-            "updated_at": self.row.updated_at,
-            "published_at": self.row.published_at,
-            "retired_at": self.row.retired_at,
-            "definition": self.row.document.0,
-        })
-    }
-
     fn audit_json(&self) -> Value {
         json!({"status": self.row.status, "definition": self.row.document.0})
     }

@@ -2,7 +2,9 @@
 //! and GST invoice, and their audit entries. Renewals issue their period through the same
 //! [`issue_period`]. An idempotency key makes a repeated checkout replay the first answer.
 
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::db::audit::{self, Change};
 use crate::db::billing::{self, BillTo, Invoice, Order, Receipt};
@@ -27,18 +29,52 @@ pub struct CheckoutRequest {
     pub idempotency_key: Option<String>,
 }
 
-/// The answer: the Phase-1 response document, and whether it is a replay of an earlier one.
+/// The Phase-1 checkout answer, plus the pinned version, the period and the documents. Amounts
+/// in paise.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct CheckoutResponse {
+    #[schema(example = "ORDER-5f0c…")]
+    pub order_id: String,
+    #[schema(example = "SUB-9a1e…")]
+    pub subscription_id: String,
+    /// Always `coupon`.
+    pub payment_provider: String,
+    /// What was charged, in paise (0 with the default coupon).
+    pub amount: i64,
+    /// Always `INR`.
+    pub currency: String,
+    pub coupon_code: String,
+    /// The Phase-1 listing id, as given.
+    pub agent_id: Option<String>,
+    pub agent_type_id: String,
+    /// The version the subscription is pinned to.
+    pub agent_type_version: String,
+    #[schema(value_type = Duration)]
+    pub duration: String,
+    /// `active`.
+    pub subscription_status: String,
+    /// `not_started` (a trial starts when the hired agent is activated).
+    pub trial_status: String,
+    pub current_period_start: DateTime<Utc>,
+    pub current_period_end: DateTime<Utc>,
+    pub invoice_id: String,
+    #[schema(example = "INV-20261130-0001")]
+    pub invoice_number: String,
+    pub receipt_id: String,
+    #[schema(example = "RCT-20261130-0001")]
+    pub receipt_number: String,
+}
+
+/// The answer, and whether it is a replay of an earlier one.
 #[derive(Debug, Clone)]
 pub struct Checkout {
-    pub response: Value,
+    pub response: CheckoutResponse,
     pub replayed: bool,
 }
 
 impl Checkout {
     pub fn subscription_id(&self) -> &str {
-        self.response["subscription_id"]
-            .as_str()
-            .unwrap_or_default()
+        &self.response.subscription_id
     }
 }
 
@@ -142,7 +178,7 @@ fn replay(stored: (String, String), fingerprint: &str) -> AppResult<Checkout> {
             "Idempotency-Key reuse with different payload.",
         ));
     }
-    let response = serde_json::from_str(&response)
+    let response: CheckoutResponse = serde_json::from_str(&response)
         .map_err(|e| anyhow::anyhow!("stored checkout answer is unreadable: {e}"))?;
     Ok(Checkout {
         response,
@@ -256,28 +292,29 @@ pub async fn checkout(
     )
     .await?
     .ok_or_else(|| anyhow::anyhow!("a new subscription already had an order"))?;
-    let response = json!({
-        "order_id": issued.order.id,
-        "subscription_id": subscription_id,
-        "payment_provider": "coupon",
-        "amount": issued.order.amount,
-        "currency": "INR",
-        "coupon_code": checked.coupon_code,
-        "agent_id": checked.agent_id,
-        "agent_type_id": version.agent_type_id,
-        "agent_type_version": version.version,
-        "duration": checked.duration.as_str(),
-        "subscription_status": "active",
-        "trial_status": "not_started",
-        "current_period_start": period_start,
-        "current_period_end": period_end,
-        "invoice_id": issued.invoice.id,
-        "invoice_number": issued.invoice.number,
-        "receipt_id": issued.receipt.id,
-        "receipt_number": issued.receipt.number,
-    });
+    let response = CheckoutResponse {
+        order_id: issued.order.id.clone(),
+        subscription_id: subscription_id.clone(),
+        payment_provider: "coupon".into(),
+        amount: issued.order.amount,
+        currency: "INR".into(),
+        coupon_code: checked.coupon_code.clone(),
+        agent_id: checked.agent_id.clone(),
+        agent_type_id: version.agent_type_id.clone(),
+        agent_type_version: version.version.clone(),
+        duration: checked.duration.as_str().into(),
+        subscription_status: "active".into(),
+        trial_status: "not_started".into(),
+        current_period_start: period_start,
+        current_period_end: period_end,
+        invoice_id: issued.invoice.id.clone(),
+        invoice_number: issued.invoice.number.clone(),
+        receipt_id: issued.receipt.id.clone(),
+        receipt_number: issued.receipt.number.clone(),
+    };
     if let Some(key) = &checked.key {
-        idempotency::store_response(tx.conn(), customer_id, key, &response.to_string()).await?;
+        let stored = serde_json::to_string(&response).map_err(|e| anyhow::anyhow!("{e}"))?;
+        idempotency::store_response(tx.conn(), customer_id, key, &stored).await?;
     }
     tx.commit().await?;
     Ok(Checkout {

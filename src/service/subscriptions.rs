@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Duration as Span, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::db::Db;
 use crate::db::audit::{self, Change};
@@ -86,22 +85,51 @@ pub async fn of_customer(
 }
 
 /// The Phase-1 `SubscriptionResponse`, plus the pinned version and retention.
-pub fn to_json(sub: &Subscription, settings: &BillingSettings) -> Value {
-    json!({
-        "subscription_id": sub.id,
-        "agent_id": sub.agent_id,
-        "agent_type_id": sub.agent_type_id,
-        "agent_type_version": sub.agent_type_version,
-        "duration": sub.duration,
-        "customer_id": sub.customer_id,
-        "status": sub.status,
-        "current_period_start": sub.current_period_start,
-        "current_period_end": sub.current_period_end,
-        "cancel_at_period_end": sub.cancel_at_period_end,
-        "ended_at": sub.ended_at,
-        "retention_expires_at": retention_expires_at(sub, settings),
-        "created_at": sub.created_at,
-    })
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SubscriptionView {
+    pub subscription_id: String,
+    /// The Phase-1 listing id, as given at checkout.
+    pub agent_id: Option<String>,
+    pub agent_type_id: String,
+    /// The version the subscription is pinned to.
+    pub agent_type_version: String,
+    #[schema(value_type = crate::domain::billing::Duration)]
+    pub duration: String,
+    pub customer_id: String,
+    #[schema(value_type = SubscriptionStatus)]
+    pub status: String,
+    pub current_period_start: DateTime<Utc>,
+    pub current_period_end: DateTime<Utc>,
+    pub cancel_at_period_end: bool,
+    /// When a canceled subscription ended (its last period's end).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// When its data stops being readable (410 Gone after that).
+    pub retention_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// After a cancel: when it takes effect (the period's end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_at: Option<DateTime<Utc>>,
+}
+
+impl SubscriptionView {
+    pub fn of(sub: &Subscription, settings: &BillingSettings) -> Self {
+        SubscriptionView {
+            subscription_id: sub.id.clone(),
+            agent_id: sub.agent_id.clone(),
+            agent_type_id: sub.agent_type_id.clone(),
+            agent_type_version: sub.agent_type_version.clone(),
+            duration: sub.duration.clone(),
+            customer_id: sub.customer_id.clone(),
+            status: sub.status.clone(),
+            current_period_start: sub.current_period_start,
+            current_period_end: sub.current_period_end,
+            cancel_at_period_end: sub.cancel_at_period_end,
+            ended_at: sub.ended_at,
+            retention_expires_at: retention_expires_at(sub, settings),
+            created_at: sub.created_at,
+            effective_at: None,
+        }
+    }
 }
 
 /// Cancel at period end (`cancel = true`) or undo that. Asking for what is already so changes
@@ -171,7 +199,7 @@ pub async fn set_cancel(
 }
 
 /// What one period-end pass did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct PeriodEndReport {
     pub processed: u64,
     pub canceled: u64,

@@ -41,8 +41,35 @@ static ASSETS: &[Asset] = &[
         "text/plain; charset=utf-8",
         true
     ),
+    asset!(
+        "vendor/swagger-ui-bundle-5.35.0.js",
+        "text/javascript; charset=utf-8",
+        true
+    ),
+    asset!(
+        "vendor/swagger-ui-5.35.0.css",
+        "text/css; charset=utf-8",
+        true
+    ),
+    asset!(
+        "vendor/swagger-ui-5.35.0.LICENSE",
+        "text/plain; charset=utf-8",
+        true
+    ),
+    asset!(
+        "vendor/swagger-ui-5.35.0.NOTICE",
+        "text/plain; charset=utf-8",
+        true
+    ),
+    asset!(
+        "vendor/swagger-ui-bundle-5.35.0.js.LICENSE.txt",
+        "text/plain; charset=utf-8",
+        true
+    ),
     asset!("app.css", "text/css; charset=utf-8", false),
     asset!("app.js", "text/javascript; charset=utf-8", false),
+    asset!("api-docs.js", "text/javascript; charset=utf-8", false),
+    asset!("api-docs.css", "text/css; charset=utf-8", false),
     asset!("favicon.svg", "image/svg+xml", false),
 ];
 

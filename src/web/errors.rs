@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
-use serde_json::json;
+use serde::Serialize;
 
 use super::middleware::CorrelationId;
 use crate::error::{AppError, ErrorCode, Violation};
@@ -46,8 +46,9 @@ pub struct Explained {
     pub retry_after: Option<u64>,
 }
 
-fn explain(status: StatusCode, err: Option<&AppError>) -> Explained {
-    let title = match status.as_u16() {
+/// The title of an error status, as pages and problem documents show it.
+pub fn title_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
         400 => "Bad request",
         401 => "Sign-in required",
         403 => "Not allowed",
@@ -62,7 +63,11 @@ fn explain(status: StatusCode, err: Option<&AppError>) -> Explained {
         503 => "Temporarily unavailable",
         _ if status.is_server_error() => "Something went wrong",
         _ => "Request failed",
-    };
+    }
+}
+
+fn explain(status: StatusCode, err: Option<&AppError>) -> Explained {
+    let title = title_for(status);
     let generic = match status.as_u16() {
         400 => "The request could not be understood.".to_string(),
         401 => "Sign in to continue.".to_string(),
@@ -117,6 +122,28 @@ struct ErrorPage<'a> {
     violations: &'a [Violation],
     correlation_id: &'a str,
     back: String,
+}
+
+/// An RFC 7807 problem document: how every `/api` error answers (`application/problem+json`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:agentdesk:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub code: ErrorCode,
+    /// A short title for the status, for people.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, in a sentence for people (clients branch on `code`, not on this).
+    pub detail: String,
+    /// The path of the request.
+    pub instance: String,
+    /// Ties the answer to the server's log lines; quote it when reporting a problem.
+    pub correlation_id: String,
+    /// Status 422 only: every problem, each with the path of its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<Violation>>,
 }
 
 pub fn is_api_path(path: &str) -> bool {
@@ -207,21 +234,19 @@ pub fn error_response_for(
         let code = err
             .map(AppError::code)
             .unwrap_or_else(|| ErrorCode::for_status(status.as_u16()));
-        let mut body = json!({
-            "type": code.problem_type(),
-            "code": code.as_str(),
-            "title": e.title,
-            "status": status.as_u16(),
-            "detail": e.detail,
-            "instance": path,
-            "correlation_id": correlation_id,
-        });
-        if status == StatusCode::UNPROCESSABLE_ENTITY {
-            body["violations"] = json!(e.violations);
-        }
+        let body = Problem {
+            problem_type: code.problem_type(),
+            code,
+            title: e.title,
+            status: status.as_u16(),
+            detail: e.detail.clone(),
+            instance: path,
+            correlation_id: correlation_id.clone(),
+            violations: (status == StatusCode::UNPROCESSABLE_ENTITY).then(|| e.violations.clone()),
+        };
         HttpResponse::build(status)
             .content_type("application/problem+json")
-            .body(body.to_string())
+            .body(serde_json::to_string(&body).unwrap_or_default())
     } else {
         let back = req
             .referer

@@ -19,6 +19,7 @@ pub mod login;
 pub mod metrics;
 pub mod middleware;
 pub mod one_time;
+pub mod openapi;
 pub mod pages;
 pub mod portal;
 pub mod schema_forms;
@@ -45,7 +46,10 @@ pub struct AppState {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").get(home))
+    // `/api/v1` first: its scope answers every path under it (404 for the undocumented), so no route
+    // registered after it can add an undocumented operation there (see `openapi`).
+    cfg.configure(openapi::routes)
+        .service(web::resource("/").get(home))
         .configure(login::routes)
         .configure(account::routes)
         .configure(admin::routes)
@@ -53,7 +57,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(hire::routes)
         .configure(subscription_pages::routes)
         .configure(billing_docs::routes)
-        .configure(api::routes)
         .configure(health::routes)
         .configure(schema_forms::routes)
         .configure(assets::routes);

@@ -20,6 +20,7 @@ mod hardening;
 mod login;
 mod migration_role;
 mod migrations;
+mod openapi;
 mod pg_cluster;
 mod phase1_api;
 mod platform;

@@ -6,7 +6,7 @@ use serde::Serialize;
 /// GST rate in basis points (18 %).
 pub const RATE_BASIS_POINTS: i64 = 1800;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxType {
     CgstSgst,

@@ -10,8 +10,9 @@ pub mod subscription_status;
 use chrono::{DateTime, Duration as Span, Utc};
 use serde::{Deserialize, Serialize};
 
-/// How long one bought period lasts, and what it lists at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How long one bought period lasts, and what it lists at: `monthly` 30 days ₹12,000,
+/// `quarterly` 90 days ₹36,000, `yearly` 365 days ₹1,44,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Duration {
     Monthly,

@@ -18,7 +18,8 @@ fn default_true() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The type of a field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
     Text,
@@ -66,10 +67,14 @@ impl FieldType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One field of a configuration or of a goal template's settings. The Phase-1 keys (`key` to
+/// `item_type`) are always written, nulls included; the others only when set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
+    /// The value's key in the configuration (or settings) object.
     pub key: String,
+    /// What people see next to the input.
     pub label: String,
     #[serde(rename = "type")]
     pub field_type: FieldType,
@@ -102,7 +107,9 @@ pub struct Field {
     pub max_items: Option<u64>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub secret_ref: bool,
+    /// The sub-fields of an `object` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub fields: Option<Vec<Field>>,
 }
 
@@ -145,7 +152,8 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A rule between fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Rule {
     /// The value of `field` must be an element of the list field `of`.
@@ -154,7 +162,9 @@ pub enum Rule {
     Covers { field: String, keys_from: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// The fields of a configuration or of a goal template's settings, and the rules between them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = FieldSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schema {
     #[serde(default)]
@@ -169,7 +179,8 @@ impl Schema {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A kind of goal an agent of this type can be given, with its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalTemplate {
     pub goal_template_id: String,
@@ -185,7 +196,8 @@ pub struct GoalTemplate {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How an agent's actions are checked, unless its configuration says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnforcementDefaults {
     #[serde(default = "default_true")]
@@ -203,10 +215,13 @@ impl Default for EnforcementDefaults {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An agent type definition: one version of a type (the Phase-1 document format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
+    /// The type's id, e.g. `marketing.healthcare.v1`.
     pub agent_type_id: String,
+    /// A semantic version, e.g. `1.2.0`.
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
