@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::acting::customer_for;
-use super::auth::{CustomerUser, Staff};
+use super::auth::{CustomerUser, Staff, StaffWriter};
 use super::forms::Form;
 use super::pages::{FormErrors, PageCtx, flash, render, see_other};
 use crate::domain::actor::Actor;
@@ -326,7 +326,7 @@ async fn portal_confirm(
 
 async fn admin_form(
     state: web::Data<AppState>,
-    staff: Staff,
+    staff: StaffWriter,
     ctx: PageCtx,
     path: web::Path<String>,
     q: web::Query<HireForm>,

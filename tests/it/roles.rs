@@ -83,6 +83,48 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         [DENIED, NOT_FOUND, NOT_FOUND, DENIED, DENIED],
     ),
     ("GET", "/portal", [SIGN_IN, DENIED, DENIED, DENIED, OK]),
+    (
+        "GET",
+        "/portal/catalog",
+        [SIGN_IN, DENIED, DENIED, DENIED, OK],
+    ),
+    ("GET", "/portal/hire", [SIGN_IN, DENIED, DENIED, DENIED, OK]),
+    (
+        "GET",
+        "/portal/billing",
+        [SIGN_IN, DENIED, DENIED, DENIED, OK],
+    ),
+    (
+        "GET",
+        "/portal/subscriptions/SUB-none",
+        [SIGN_IN, DENIED, DENIED, DENIED, NOT_FOUND],
+    ),
+    (
+        "GET",
+        "/portal/invoices/INV-ID-none",
+        [SIGN_IN, DENIED, DENIED, DENIED, NOT_FOUND],
+    ),
+    (
+        "GET",
+        "/admin/customers/CUS-none/hire",
+        [SIGN_IN, NOT_FOUND, NOT_FOUND, DENIED, DENIED],
+    ),
+    (
+        "GET",
+        "/admin/subscriptions/SUB-none",
+        [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, DENIED],
+    ),
+    (
+        "POST",
+        "/admin/subscriptions/SUB-none/cancel",
+        [DENIED, NOT_FOUND, NOT_FOUND, DENIED, DENIED],
+    ),
+    (
+        "GET",
+        "/admin/receipts/RCT-ID-none",
+        [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, DENIED],
+    ),
+    ("GET", "/api/v1/payments/config", [UNAUTH, OK, OK, OK, OK]),
     ("GET", "/account/tokens", [SIGN_IN, OK, OK, OK, OK]),
     ("GET", "/account/password", [SIGN_IN, OK, OK, OK, OK]),
     ("GET", "/api/v1/me", [UNAUTH, OK, OK, OK, OK]),
