@@ -111,4 +111,30 @@ async fn a_customer_hires_sees_and_prints_the_invoice_and_cancels(engine: Engine
             .await,
         1
     );
+
+    // Billing lists the subscription and its documents.
+    c.goto(&format!("{}/portal/billing", app.base))
+        .await
+        .unwrap();
+    see(&c, "Company details").await;
+    see(&c, "INV-").await;
+    snap(&c, "billing-7-portal-billing").await;
+    assert_no_sideways_scroll(&c).await;
+
+    // Staff see it all on the customer's page, each linked.
+    let (_, op_email) = app.user_with_role("operator").await;
+    c.delete_all_cookies().await.unwrap();
+    sign_in(&c, &app.base, &op_email, PASSWORD, "Dashboard").await;
+    let customer_id = app.text("SELECT customer_id FROM subscriptions").await;
+    c.goto(&format!("{}/admin/customers/{customer_id}", app.base))
+        .await
+        .unwrap();
+    see(&c, "Subscriptions").await;
+    see(&c, "Hire an agent for this customer").await;
+    snap(&c, "billing-8-admin-customer").await;
+    assert_no_sideways_scroll(&c).await;
+    click(&c, "main a[href^='/admin/subscriptions/']").await;
+    see(&c, "Keep this subscription").await;
+    snap(&c, "billing-9-admin-subscription").await;
+    assert_no_sideways_scroll(&c).await;
 }
