@@ -247,7 +247,7 @@ pub async fn down(db: &Db, steps: usize) -> anyhow::Result<Vec<&'static str>> {
 }
 
 /// Tables that are only ever appended to: the serving role may read and insert, nothing more.
-pub const APPEND_ONLY_TABLES: &[&str] = &["audit_log"];
+pub const APPEND_ONLY_TABLES: &[&str] = &["audit_log", "invoices", "receipts"];
 
 /// A small pool for the migration role, used once at start.
 pub fn owner_pool() -> super::PoolSettings {

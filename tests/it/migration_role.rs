@@ -103,6 +103,26 @@ async fn the_serving_role_cannot_rewrite_the_audit_trail(engine: Engine) {
     );
     assert_eq!(c.page("/admin").await.0, StatusCode::OK);
 
+    // A checkout as the serving role: it inserts the invoice and receipt and counts their numbers.
+    let res = c
+        .post_form(
+            "/admin/customers",
+            &[("name", "Role Test Clinic"), ("email", "role@test.example")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let customer_id = location(&res).rsplit('/').next().unwrap().to_string();
+    let actor = agentdesk::domain::actor::Actor::system("role-test", chrono::Utc::now());
+    let request = agentdesk::service::checkout::CheckoutRequest {
+        coupon_code: "WAOOAW100".into(),
+        agent_type_id: Some("trading.delta_futures.v1".into()),
+        duration: "monthly".into(),
+        ..Default::default()
+    };
+    let billing = agentdesk::domain::billing::settings::BillingSettings::default();
+    agentdesk::service::checkout::checkout(&serving, &billing, &actor, &customer_id, &request)
+        .await
+        .expect("the serving role issues invoices");
     let Db::Postgres(pool) = &serving else {
         unreachable!()
     };
@@ -118,6 +138,10 @@ async fn the_serving_role_cannot_rewrite_the_audit_trail(engine: Engine) {
         "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
         "DROP TRIGGER audit_log_append_only ON audit_log",
         "DELETE FROM _sqlx_migrations",
+        "UPDATE invoices SET total_amount = 0",
+        "DELETE FROM invoices",
+        "TRUNCATE receipts",
+        "ALTER TABLE invoices DISABLE TRIGGER invoices_append_only",
     ] {
         let err = sqlx::query(sql).execute(pool).await.unwrap_err();
         let text = err.to_string();
