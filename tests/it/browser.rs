@@ -306,8 +306,9 @@ async fn bootstrap_admin_signs_in_changes_password_creates_an_operator_and_signs
     assert_no_sideways_scroll(&c).await;
     assert!(rows[0].text().await.unwrap().contains("operator"));
 
-    // Sign out.
-    click(&c, "form[action='/logout'] button").await;
+    // Sign out, from the account menu.
+    click(&c, ".account-menu summary").await;
+    click(&c, ".account-menu form[action='/logout'] button").await;
     see(&c, "You have signed out.").await;
     c.goto(&format!("{}/admin", app.base)).await.unwrap();
     assert_eq!(path(&c).await, "/login");
