@@ -3,7 +3,7 @@
 //! undo), and every order with its invoice and receipt. Past its retention it answers 410.
 //!
 //! Statements per request, besides the session: the page 4 (subscription, orders, invoices,
-//! receipts); cancel/undo 1 transaction.
+//! receipts), for staff 5 (its history); cancel/undo 1 transaction.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -14,11 +14,11 @@ use super::AppState;
 use super::acting::require_write;
 use super::auth::{CustomerUser, Principal, Staff, StaffReader};
 use super::pages::{PageCtx, flash, render, see_other};
-use super::view::Ts;
+use super::view::{AuditRow, Ts};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::billing::money::inr;
 use crate::error::AppResult;
-use crate::service::{billing, subscriptions};
+use crate::service::{activity, billing, subscriptions};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/portal/subscriptions/{id}").get(portal_page))
@@ -54,6 +54,8 @@ struct SubscriptionPage {
     ended: Option<Ts>,
     retention_until: Option<Ts>,
     periods: Vec<PeriodLine>,
+    /// Staff see the subscription's history.
+    audit: Vec<AuditRow>,
 }
 
 async fn show(
@@ -94,6 +96,15 @@ async fn show(
         })
         .collect();
     let role = principal.user.role;
+    let audit = if role.is_staff() {
+        activity::history_of(&state.db, "subscription", &sub.id, 50)
+            .await?
+            .into_iter()
+            .map(AuditRow::from)
+            .collect()
+    } else {
+        vec![]
+    };
     render(
         StatusCode::OK,
         &SubscriptionPage {
@@ -106,6 +117,7 @@ async fn show(
             ended: sub.ended_at.map(Ts),
             retention_until: subscriptions::retention_expires_at(&sub, b).map(Ts),
             periods,
+            audit,
             sub,
         },
     )

@@ -957,6 +957,10 @@ async fn staff_hire_on_a_customers_behalf_and_viewers_cannot(engine: Engine) {
         page.contains("Acme Clinic") && !page.contains("Cancel at period end"),
         "viewers get no buttons"
     );
+    assert!(
+        page.contains("subscription.created") && page.contains("History"),
+        "staff see its history"
+    );
     let (status, _) = c.client.page(&target.replace("/admin/", "/portal/")).await;
     assert_eq!(status, StatusCode::OK);
     // Staff cancel on behalf; viewers cannot.
