@@ -51,3 +51,11 @@ pub async fn get(
     on_conn!(c, e => sqlx::query_as("SELECT fingerprint, response FROM idempotency_keys WHERE customer_id = $1 AND key = $2")
         .bind(customer_id).bind(key).fetch_optional(e).await)
 }
+
+/// Forgets keys claimed before `before` (a retry comes within minutes, not weeks); the number removed.
+pub async fn purge_before(c: Conn<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    crate::execute!(
+        c,
+        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before)
+    )
+}

@@ -1,7 +1,8 @@
 //! The job runner: one pass of due work, run every minute inside the server (AGENTDESK_SCHEDULER)
 //! or once by `agentdesk jobs run-due`. Fit for several instances on one database: each job kind
 //! runs under a lease row, so one instance at a time runs it, and every run is recorded in
-//! `job_runs` with what it did. Kinds: housekeeping (expired sessions and old login attempts) and
+//! `job_runs` with what it did. Kinds: housekeeping (expired sessions, old login attempts and
+//! idempotency keys older than a week) and
 //! subscription period ends (end or renew, exactly once); drafts and trials join as kinds of their
 //! own.
 
@@ -73,6 +74,7 @@ impl JobKind {
 pub struct PassReport {
     pub sessions_purged: u64,
     pub login_attempts_purged: u64,
+    pub idempotency_keys_purged: u64,
     pub period_ends: PeriodEndReport,
     /// Kinds another instance was running, so this pass left them alone.
     pub skipped: Vec<JobKind>,
@@ -121,6 +123,7 @@ pub async fn run_due(
             JobKind::Housekeeping => json!({
                 "sessions_purged": report.sessions_purged,
                 "login_attempts_purged": report.login_attempts_purged,
+                "idempotency_keys_purged": report.idempotency_keys_purged,
             }),
             JobKind::PeriodEnds => json!(report.period_ends),
         };
@@ -162,6 +165,9 @@ async fn run_one(
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             report.sessions_purged = s;
             report.login_attempts_purged = l;
+            report.idempotency_keys_purged = crate::service::checkout::forget_old_keys(db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         JobKind::PeriodEnds => {
             let actor = Actor::system(format!("job-{}", uuid::Uuid::new_v4().simple()), now);

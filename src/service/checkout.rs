@@ -186,6 +186,18 @@ fn replay(stored: (String, String), fingerprint: &str) -> AppResult<Checkout> {
     })
 }
 
+/// How long an idempotency key is remembered: retries come within minutes; a week is generous.
+pub const IDEMPOTENCY_KEY_DAYS: i64 = 7;
+
+/// Forgets idempotency keys older than [`IDEMPOTENCY_KEY_DAYS`] (a housekeeping job); how many.
+pub async fn forget_old_keys(db: &Db, now: DateTime<Utc>) -> AppResult<u64> {
+    let mut c = db.acquire().await?;
+    Ok(
+        idempotency::purge_before(c.conn(), now - chrono::Duration::days(IDEMPOTENCY_KEY_DAYS))
+            .await?,
+    )
+}
+
 /// The version a hire of `agent_type_id` pins: its newest published one.
 async fn hireable(c: Conn<'_>, agent_type_id: &str) -> AppResult<agent_types::VersionRow> {
     agent_types::newest_published(c, agent_type_id)

@@ -776,7 +776,7 @@ async fn a_canceled_subscription_is_gone_after_its_retention(engine: Engine) {
         return;
     };
     let c = customer(&app).await;
-    let (_, done) = checkout(&app, &c.token, None, hire_body("monthly")).await;
+    let (_, done) = checkout(&app, &c.token, Some("hire-once"), hire_body("monthly")).await;
     let id = done["subscription_id"].as_str().unwrap().to_string();
     let (s, _) = api(
         &app,
@@ -799,6 +799,10 @@ async fn a_canceled_subscription_is_gone_after_its_retention(engine: Engine) {
     .unwrap();
     assert_eq!(report.period_ends.canceled, 1);
     assert_eq!(report.period_ends.canceled_ids, vec![id.clone()]);
+    assert_eq!(
+        report.idempotency_keys_purged, 1,
+        "keys are forgotten after a week"
+    );
     // Still readable during retention (sessions do not last a month: sign in again)…
     let res = c.client.login(&c.email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
