@@ -88,3 +88,22 @@ pub async fn recent(
     ));
     on_conn!(c, e => sqlx::query_as(sql).bind(t).bind(id).bind(hide_sign_ins).bind(limit).fetch_all(e).await)
 }
+
+/// The newest entries about a customer and everything billed to it: the customer itself, its
+/// subscriptions, orders, invoices and receipts (each probe uses the entity index).
+pub async fn of_customer(
+    c: Conn<'_>,
+    customer_id: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditEntry>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE (a.entity_type, a.entity_id) IN ( \
+           SELECT CAST('customer' AS TEXT), CAST($1 AS TEXT) \
+           UNION ALL SELECT 'subscription', id FROM subscriptions WHERE customer_id = $1 \
+           UNION ALL SELECT 'order', id FROM orders WHERE customer_id = $1 \
+           UNION ALL SELECT 'invoice', id FROM invoices WHERE customer_id = $1 \
+           UNION ALL SELECT 'receipt', id FROM receipts WHERE customer_id = $1) \
+         ORDER BY a.id DESC LIMIT $2"
+    ));
+    on_conn!(c, e => sqlx::query_as(sql).bind(customer_id).bind(limit).fetch_all(e).await)
+}

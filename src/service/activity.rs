@@ -32,6 +32,16 @@ pub async fn dashboard(db: &Db, hide_sign_ins: bool, recent: i64) -> AppResult<D
     })
 }
 
+/// The newest entries about a customer and its subscriptions, orders, invoices and receipts.
+pub async fn history_of_customer(
+    db: &Db,
+    customer_id: &str,
+    limit: i64,
+) -> AppResult<Vec<AuditEntry>> {
+    let mut c = db.acquire().await?;
+    Ok(audit::of_customer(c.conn(), customer_id, limit).await?)
+}
+
 /// The newest entries about one entity (`("user", "42")`).
 pub async fn history_of(
     db: &Db,

@@ -965,6 +965,22 @@ async fn staff_hire_on_a_customers_behalf_and_viewers_cannot(engine: Engine) {
         page.contains("subscription.created") && page.contains("History"),
         "staff see its history"
     );
+    // The customer's page lists the hire in its history, next to the customer's own changes.
+    let (_, customer_page) = operator
+        .page(&format!("/admin/customers/{}", c.customer_id))
+        .await;
+    for action in [
+        "subscription.created",
+        "order.paid",
+        "invoice.issued",
+        "receipt.issued",
+        "customer.created",
+    ] {
+        assert!(
+            customer_page.contains(action),
+            "{action} in the customer's history"
+        );
+    }
     let (status, _) = c.client.page(&target.replace("/admin/", "/portal/")).await;
     assert_eq!(status, StatusCode::OK);
     // Staff cancel on behalf; viewers cannot.

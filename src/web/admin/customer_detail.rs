@@ -78,7 +78,7 @@ async fn detail(
     let id = path.into_inner();
     let customers::Detail { customer, users } =
         customers::detail(&state.db, &staff.scope(), &id).await?;
-    let audit = activity::history_of(&state.db, "customer", &customer.id, HISTORY)
+    let audit = activity::history_of_customer(&state.db, &customer.id, HISTORY)
         .await?
         .into_iter()
         .map(AuditRow::from)
