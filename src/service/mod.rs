@@ -10,6 +10,7 @@ pub mod billing;
 pub mod catalog;
 pub mod checkout;
 pub mod customers;
+pub mod period_documents;
 pub mod phase1;
 pub mod sessions;
 pub mod setup;

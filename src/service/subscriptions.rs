@@ -13,7 +13,7 @@ use crate::domain::billing::Duration;
 use crate::domain::billing::settings::BillingSettings;
 use crate::domain::billing::subscription_status::{Event, Outcome, Refusal, SubscriptionStatus};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::service::checkout::issue_period;
+use crate::service::period_documents::issue_period;
 
 pub use crate::db::subscriptions::Subscription as Row;
 
