@@ -18,6 +18,7 @@ pub mod paths;
 #[cfg(test)]
 mod property_tests;
 pub mod roles;
+pub mod schedule;
 pub mod schema;
 pub mod text;
 pub mod version;
