@@ -88,6 +88,18 @@ fn body_as<T: serde::de::DeserializeOwned>(body: Value) -> AppResult<T> {
         .map_err(|e| AppError::invalid(vec![Violation::new("body", e.to_string())]))
 }
 
+/// The customer whose list is read: staff must name one (a list of every customer's documents
+/// has no end), as Phase 1 required.
+fn list_scope(user: &SignedIn, named: Option<&str>) -> AppResult<Scope> {
+    match read_scope(user, named)? {
+        Scope::Staff => Err(AppError::bad_request(
+            crate::error::ErrorCode::CustomerRequired,
+            "customer_id is required.",
+        )),
+        scope => Ok(scope),
+    }
+}
+
 /// The scope of a read, narrowed by a `customer_id` the caller gave (its own, or any for staff).
 fn read_scope(user: &SignedIn, named: Option<&str>) -> AppResult<Scope> {
     let scope = user.scope();
@@ -369,7 +381,7 @@ struct ReceiptList {
     receipts: Vec<ReceiptRecord>,
 }
 
-/// The caller's invoices (staff: everyone's, or one customer's with `customer_id`).
+/// The caller's invoices (staff name the customer with `customer_id`, else 400).
 #[utoipa::path(
     get,
     path = "/api/v1/invoices",
@@ -377,6 +389,7 @@ struct ReceiptList {
     params(CustomerQuery),
     responses(
         (status = 200, description = "Invoices, oldest first", body = InvoiceList),
+        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     ),
 )]
@@ -385,7 +398,7 @@ async fn invoices(
     user: SignedIn,
     q: web::Query<CustomerQuery>,
 ) -> AppResult<HttpResponse> {
-    let scope = read_scope(&user, q.customer_id.as_deref())?;
+    let scope = list_scope(&user, q.customer_id.as_deref())?;
     let list = billing::invoices(&state.db, &scope, None).await?;
     Ok(HttpResponse::Ok().json(InvoiceList {
         invoices: list.iter().map(InvoiceRecord::from).collect(),
@@ -459,7 +472,7 @@ async fn invoice_html(
     super::billing_docs::invoice_download(&i, &state.settings.billing)
 }
 
-/// The caller's receipts (staff: everyone's, or one customer's with `customer_id`).
+/// The caller's receipts (staff name the customer with `customer_id`, else 400).
 #[utoipa::path(
     get,
     path = "/api/v1/receipts",
@@ -467,6 +480,7 @@ async fn invoice_html(
     params(CustomerQuery),
     responses(
         (status = 200, description = "Receipts, newest first", body = ReceiptList),
+        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     ),
 )]
@@ -475,7 +489,7 @@ async fn receipts(
     user: SignedIn,
     q: web::Query<CustomerQuery>,
 ) -> AppResult<HttpResponse> {
-    let scope = read_scope(&user, q.customer_id.as_deref())?;
+    let scope = list_scope(&user, q.customer_id.as_deref())?;
     let list = billing::receipts(&state.db, &scope, None).await?;
     Ok(HttpResponse::Ok().json(ReceiptList {
         receipts: list.iter().map(ReceiptRecord::from).collect(),

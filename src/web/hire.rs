@@ -20,7 +20,7 @@ use super::pages::{FormErrors, PageCtx, flash, render, see_other};
 use crate::domain::actor::Actor;
 use crate::domain::billing::Duration;
 use crate::domain::billing::money::inr;
-use crate::error::{AppError, AppResult, Violation};
+use crate::error::{AppError, AppResult, ErrorCode, Violation};
 use crate::service::checkout::{self, CheckoutRequest, Quote};
 use crate::service::{catalog, customers};
 
@@ -140,6 +140,8 @@ struct HirePage {
     form: HireForm,
     errors: FormErrors,
     summary: Option<Summary>,
+    /// Why the confirmation did not go through, when it is not a field's fault.
+    notice: Option<&'static str>,
 }
 
 /// A checkout refusal as a field error, when it belongs to a field.
@@ -201,6 +203,7 @@ async fn page(
             form,
             errors,
             summary,
+            notice: None,
         },
     )
 }
@@ -249,8 +252,24 @@ async fn confirm(
                 done.subscription_id()
             )))
         }
-        Err(e) if checkout::field_of(e.code()).is_some() => {
-            let errors = as_form_errors(e)?;
+        Err(e)
+            if checkout::field_of(e.code()).is_some()
+                || e.code() == ErrorCode::IdempotencyKeyReused =>
+        {
+            // A confirmation sent again with other choices (back button, changed, confirmed):
+            // nothing was bought; the form asks for a fresh review.
+            let (status, errors, notice) = if e.code() == ErrorCode::IdempotencyKeyReused {
+                (
+                    StatusCode::CONFLICT,
+                    FormErrors::default(),
+                    Some(
+                        "This confirmation was already used for different choices, so nothing \
+                         new was bought. Review the order below and confirm it again.",
+                    ),
+                )
+            } else {
+                (StatusCode::UNPROCESSABLE_ENTITY, as_form_errors(e)?, None)
+            };
             let types = catalog::newest_versions(&state.db, true)
                 .await?
                 .into_iter()
@@ -261,7 +280,7 @@ async fn confirm(
                 ..form
             };
             render(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 &HirePage {
                     ctx,
                     action,
@@ -271,6 +290,7 @@ async fn confirm(
                     form,
                     errors,
                     summary: None,
+                    notice,
                 },
             )
         }

@@ -183,6 +183,12 @@ async fn hiring_through_the_portal_pins_the_version_and_issues_invoice_and_recei
     ];
     let res = c.client.post_form("/portal/hire", &changed).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("already used for different choices")
+            && page.contains("value=\"yearly\" checked"),
+        "the form says why and keeps the new choice: {page}"
+    );
 
     let (status, sub) = c.client.page(&target).await;
     assert_eq!(status, StatusCode::OK);
@@ -1005,6 +1011,21 @@ async fn staff_hire_on_a_customers_behalf_and_viewers_cannot(engine: Engine) {
     body["customer_id"] = json!("CUS-nobody");
     let (s, _) = checkout(&app, &token, None, body).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Staff lists name the customer (a list of everyone's documents has no end).
+    let (s, problem) = api(&app, &token, reqwest::Method::GET, "/invoices", None, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["detail"], "customer_id is required.");
+    let (s, list) = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/receipts?customer_id={}", c.customer_id),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["receipts"].as_array().unwrap().len(), 2);
     // Viewers' tokens read but do not buy.
     let vt = viewer.api_token().await;
     let mut body = hire_body("monthly");
