@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Re-encrypt stored credentials
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
     /// Run scheduled work once (for cron)
     Jobs {
         #[command(subcommand)]
@@ -105,6 +110,13 @@ pub enum TokenAction {
         #[arg(long, default_value = "cli")]
         name: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsAction {
+    /// Re-encrypt every stored credential from the key in AGENTDESK_SECRET_KEY_PREVIOUS to the
+    /// current one (AGENTDESK_SECRET_KEY, or the key file), in one transaction
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -273,6 +285,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("This token is shown only once.");
             }
             db.close().await;
+            Ok(())
+        }
+        Command::Secrets {
+            action: SecretsAction::Rotate,
+        } => {
+            let previous = settings.secret_key_previous.clone().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "set AGENTDESK_SECRET_KEY_PREVIOUS to the key the credentials are encrypted with now, \
+                     and AGENTDESK_SECRET_KEY to the new one"
+                )
+            })?;
+            let db = prepare_database(&settings, clock.as_ref()).await?;
+            let current = crate::keys::master_secret(&db, &settings).await?;
+            anyhow::ensure!(
+                current.expose() != previous.expose(),
+                "AGENTDESK_SECRET_KEY_PREVIOUS is the current key: set AGENTDESK_SECRET_KEY to the new one"
+            );
+            let actor = Actor::system(
+                format!("cli-{}", uuid::Uuid::new_v4().simple()),
+                clock.now(),
+            );
+            let n = crate::service::credentials::rotate(
+                &db,
+                &actor,
+                &crate::keys::Keys::derive(&previous),
+                &crate::keys::Keys::derive(&current),
+            )
+            .await?;
+            println!(
+                "Re-encrypted {n} credential(s) under the current key. Remove AGENTDESK_SECRET_KEY_PREVIOUS now."
+            );
             Ok(())
         }
         Command::Jobs {

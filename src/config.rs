@@ -89,6 +89,8 @@ Settings (environment variables; a .env file in the working directory is read wh
   AGENTDESK_ADMIN_PASSWORD         its password (then nothing is printed and no change is forced)
   AGENTDESK_SECRET_KEY             key for cookies and stored credentials (>= 32 chars); when unset
                                    one is generated once into AGENTDESK_SECRET_KEY_FILE
+  AGENTDESK_SECRET_KEY_PREVIOUS    for `agentdesk secrets rotate`: the key credentials are encrypted
+                                   with now (AGENTDESK_SECRET_KEY being the new one)
   AGENTDESK_SECRET_KEY_FILE        where the generated key is kept, mode 0600 [default: data/secret.key]
   AGENTDESK_TRUSTED_PROXIES        comma-separated addresses or CIDR ranges of reverse proxies whose
                                    X-Forwarded-For names the client (for sign-in throttling) [default: none]
@@ -121,6 +123,8 @@ pub struct Settings {
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
     pub secret_key: Option<Secret>,
+    /// The key credentials are encrypted with before `agentdesk secrets rotate`.
+    pub secret_key_previous: Option<Secret>,
     pub secret_key_file: String,
     pub trusted_proxies: Vec<IpRange>,
     pub cookie_secure: Option<bool>,
@@ -143,6 +147,7 @@ impl Default for Settings {
             admin_email: None,
             admin_password: None,
             secret_key: None,
+            secret_key_previous: None,
             secret_key_file: DEFAULT_SECRET_KEY_FILE.into(),
             trusted_proxies: vec![],
             cookie_secure: None,
@@ -252,6 +257,7 @@ impl Settings {
             admin_email,
             admin_password,
             secret_key,
+            secret_key_previous: get("AGENTDESK_SECRET_KEY_PREVIOUS").map(Secret::new),
             secret_key_file: get("AGENTDESK_SECRET_KEY_FILE").unwrap_or(d.secret_key_file),
             trusted_proxies,
             cookie_secure: flag("AGENTDESK_COOKIE_SECURE")?,

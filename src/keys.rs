@@ -25,6 +25,8 @@ pub struct Keys {
     csrf: [u8; 32],
     /// Encrypts one-time secrets that pass through the session store (see `seal`).
     seal: [u8; 32],
+    /// Encrypts customers' stored credentials (see `seal_credential`).
+    credentials: [u8; 32],
 }
 
 impl Keys {
@@ -42,10 +44,14 @@ impl Keys {
         let mut seal = [0u8; 32];
         hk.expand(b"one-time secrets in sessions", &mut seal)
             .expect("32 bytes is a valid HKDF length");
+        let mut credentials = [0u8; 32];
+        hk.expand(b"stored customer credentials", &mut credentials)
+            .expect("32 bytes is a valid HKDF length");
         Keys {
             cookie: actix_web::cookie::Key::from(&cookie),
             csrf,
             seal,
+            credentials,
         }
     }
 
@@ -53,42 +59,24 @@ impl Keys {
     /// password on its way to the page that shows it): the session store only ever holds this
     /// ciphertext, bound to `context`, and the key is not in the database.
     pub fn seal(&self, context: &str, secret: &str) -> String {
-        let cipher = <Aes256Gcm as aes_gcm::KeyInit>::new(&self.seal.into());
-        let nonce: [u8; 12] = rand::random();
-        let payload = Payload {
-            msg: secret.as_bytes(),
-            aad: context.as_bytes(),
-        };
-        let mut out = nonce.to_vec();
-        out.extend(
-            cipher
-                .encrypt(Nonce::from_slice(&nonce), payload)
-                .expect("AES-GCM encrypts any short message"),
-        );
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+        aead_seal(&self.seal, context, secret)
     }
 
     /// The secret `seal` encrypted for this context; `None` when it was sealed for another context,
     /// with another key, or altered.
     pub fn open(&self, context: &str, sealed: &str) -> Option<String> {
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(sealed)
-            .ok()?;
-        if raw.len() < 12 {
-            return None;
-        }
-        let (nonce, ct) = raw.split_at(12);
-        let cipher = <Aes256Gcm as aes_gcm::KeyInit>::new(&self.seal.into());
-        let plain = cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ct,
-                    aad: context.as_bytes(),
-                },
-            )
-            .ok()?;
-        String::from_utf8(plain).ok()
+        aead_open(&self.seal, context, sealed)
+    }
+
+    /// Encrypts a customer's credential for storage: AES-256-GCM with a random nonce, bound to the
+    /// credential's id (a ciphertext moved to another row does not open).
+    pub fn seal_credential(&self, credential_id: &str, secret: &str) -> String {
+        aead_seal(&self.credentials, credential_id, secret)
+    }
+
+    /// The secret of a stored credential; `None` with another key, another id or an altered value.
+    pub fn open_credential(&self, credential_id: &str, sealed: &str) -> Option<String> {
+        aead_open(&self.credentials, credential_id, sealed)
     }
 
     /// The CSRF token that belongs to a visitor's random nonce (kept in their cookie): only this
@@ -104,6 +92,44 @@ const LEGACY_DB_KEY: &str = "secret_key";
 
 /// The master secret: the setting, else the key file (created on first use; a key earlier versions
 /// kept in the database is moved into it and removed from there).
+/// `nonce || AES-256-GCM(key, msg, aad)`, base64url.
+fn aead_seal(key: &[u8; 32], aad: &str, msg: &str) -> String {
+    let cipher = <Aes256Gcm as aes_gcm::KeyInit>::new(key.into());
+    let nonce: [u8; 12] = rand::random();
+    let payload = Payload {
+        msg: msg.as_bytes(),
+        aad: aad.as_bytes(),
+    };
+    let mut out = nonce.to_vec();
+    out.extend(
+        cipher
+            .encrypt(Nonce::from_slice(&nonce), payload)
+            .expect("AES-GCM encrypts any short message"),
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+}
+
+fn aead_open(key: &[u8; 32], aad: &str, sealed: &str) -> Option<String> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sealed)
+        .ok()?;
+    if raw.len() < 12 {
+        return None;
+    }
+    let (nonce, ct) = raw.split_at(12);
+    let cipher = <Aes256Gcm as aes_gcm::KeyInit>::new(key.into());
+    let plain = cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ct,
+                aad: aad.as_bytes(),
+            },
+        )
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
+
 pub async fn master_secret(db: &Db, settings: &Settings) -> anyhow::Result<Secret> {
     if let Some(k) = &settings.secret_key {
         return Ok(k.clone());

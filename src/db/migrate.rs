@@ -37,6 +37,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_agent_types"),
     migration!(3, "0003_hardening"),
     migration!(4, "0004_billing"),
+    migration!(5, "0005_credentials"),
 ];
 
 impl Migration {
@@ -361,6 +362,11 @@ mod tests {
             "e161874e42299a8ad7b1e41714f1f7a6",
         ),
         (
+            Engine::Postgres,
+            "0005_credentials",
+            "6b8995a449327e70403af6c48f286ce8",
+        ),
+        (
             Engine::Sqlite,
             "0001_foundation",
             "6fb365db871a7810b68cab21669ac53a",
@@ -379,6 +385,11 @@ mod tests {
             Engine::Sqlite,
             "0004_billing",
             "6f424d5609d7bb26d35f55ff2988012e",
+        ),
+        (
+            Engine::Sqlite,
+            "0005_credentials",
+            "1eb61017bfa5a8b047f22e074049291a",
         ),
     ];
 

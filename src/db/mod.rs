@@ -4,6 +4,7 @@
 pub mod agent_types;
 pub mod audit;
 pub mod billing;
+pub mod credentials;
 pub mod customers;
 pub mod idempotency;
 pub mod jobs;

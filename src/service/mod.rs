@@ -9,6 +9,7 @@ pub mod activity;
 pub mod billing;
 pub mod catalog;
 pub mod checkout;
+pub mod credentials;
 pub mod customers;
 pub mod period_documents;
 pub mod phase1;

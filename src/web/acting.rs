@@ -45,3 +45,19 @@ pub fn require_write(principal: &Principal) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// [`customer_for`], and for staff also that the named customer exists ("not found" otherwise;
+/// a customer's own always does).
+pub async fn existing_customer_for(
+    db: &crate::db::Db,
+    principal: &Principal,
+    actor: &Actor,
+    named: Option<&str>,
+    write: bool,
+) -> AppResult<(String, Actor)> {
+    let (id, actor) = customer_for(principal, actor, named, write)?;
+    if principal.user.role.is_staff() {
+        crate::service::customers::get(db, &Scope::Staff, &id).await?;
+    }
+    Ok((id, actor))
+}

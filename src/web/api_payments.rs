@@ -15,11 +15,12 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::acting::{customer_for, require_write};
+use super::acting::{existing_customer_for, require_write};
 use super::auth::{Admin, SignedIn};
+use super::body::json_as;
 use super::openapi::{BadRequest, Conflict, Endpoint, Gone, NotFound, ValidationFailed, endpoints};
 use crate::domain::actor::Scope;
-use crate::error::{AppError, AppResult, Violation};
+use crate::error::{AppError, AppResult};
 use crate::service::billing::{self, InvoiceRecord, ReceiptRecord};
 use crate::service::checkout::{self, CheckoutRequest, CheckoutResponse};
 use crate::service::subscriptions::{self, PeriodEndReport, SubscriptionView};
@@ -80,12 +81,6 @@ struct OrderPath {
 struct DocumentPath {
     /// The document's id (`INV-ID-…`, `RCT-ID-…`).
     id: String,
-}
-
-/// A JSON body as `T`, or a 422 naming what is wrong with it.
-fn body_as<T: serde::de::DeserializeOwned>(body: Value) -> AppResult<T> {
-    serde_json::from_value(body)
-        .map_err(|e| AppError::invalid(vec![Violation::new("body", e.to_string())]))
 }
 
 /// The customer whose list is read: staff must name one (a list of every customer's documents
@@ -185,17 +180,20 @@ async fn coupon_checkout(
     user: SignedIn,
     body: web::Json<Value>,
 ) -> AppResult<HttpResponse> {
-    let body: CheckoutBody = body_as(body.into_inner())?;
-    let (customer_id, actor) = customer_for(&user, &user.actor, body.customer_id.as_deref(), true)?;
+    let body: CheckoutBody = json_as(body.into_inner())?;
+    let (customer_id, actor) = existing_customer_for(
+        &state.db,
+        &user,
+        &user.actor,
+        body.customer_id.as_deref(),
+        true,
+    )
+    .await?;
     // A header value that is not visible ASCII fails the key's own check.
     let key = req
         .headers()
         .get("Idempotency-Key")
         .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
-    // Staff may name a customer that does not exist: that is "not found".
-    if user.scope().is_staff() {
-        crate::service::customers::get(&state.db, &Scope::Staff, &customer_id).await?;
-    }
     let done = checkout::checkout(
         &state.db,
         &state.settings.billing,
@@ -357,7 +355,7 @@ async fn process_period_end(
     body: Option<web::Json<Value>>,
 ) -> AppResult<HttpResponse> {
     let body: PeriodEndBody = match body {
-        Some(b) if !b.is_null() => body_as(b.into_inner())?,
+        Some(b) if !b.is_null() => json_as(b.into_inner())?,
         _ => PeriodEndBody::default(),
     };
     let mut actor = admin.actor.clone();

@@ -24,3 +24,9 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Bytes, 
     }
     Ok(body.freeze())
 }
+
+/// A JSON body as `T`, or a 422 naming what is wrong with it (a missing or mistyped field).
+pub fn json_as<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, AppError> {
+    serde_json::from_value(body)
+        .map_err(|e| AppError::invalid(vec![crate::error::Violation::new("body", e.to_string())]))
+}

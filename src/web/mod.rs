@@ -4,6 +4,7 @@ pub mod account;
 pub mod acting;
 pub mod admin;
 pub mod api;
+pub mod api_credentials;
 pub mod api_payments;
 pub mod assets;
 pub mod auth;

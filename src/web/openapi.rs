@@ -88,6 +88,7 @@ pub fn all_endpoints() -> Vec<Endpoint> {
     let mut all = endpoints![openapi_json];
     all.extend(super::api::endpoints());
     all.extend(super::api_payments::endpoints());
+    all.extend(super::api_credentials::endpoints());
     all
 }
 
@@ -332,6 +333,8 @@ fn base() -> Value {
             {"name": "meta", "description": "This document."},
             {"name": "payments", "description": "Coupon checkout and subscriptions (the Phase-1 \
                 paths): hire, cancel at period end, undo, the period-end pass."},
+            {"name": "credentials", "description": "Customers' secrets (API keys, tokens): \
+                write-only, stored encrypted, named in configurations by `credential_ref`."},
             {"name": "invoices", "description": "GST invoices, amounts in paise; append-only."},
             {"name": "receipts", "description": "Payment receipts, amounts in paise; append-only."},
         ],

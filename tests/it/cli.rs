@@ -9,6 +9,16 @@ use crate::helpers::*;
 both_engines!(cli_migrates_creates_users_and_tokens_and_seeds_idempotently);
 
 fn agentdesk(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    agentdesk_with(db_url, args, stdin, &[])
+}
+
+/// [`agentdesk`] with more environment variables.
+fn agentdesk_with(
+    db_url: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_agentdesk"))
         .args(args)
@@ -17,6 +27,7 @@ fn agentdesk(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", db_url)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -78,14 +89,16 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     assert!(
         out(&agentdesk(url, &["migrate", "status"], None)).contains("applied  0001_foundation")
     );
-    let down = agentdesk(url, &["migrate", "down", "--steps", "4"], None);
-    assert!(
-        out(&down).contains(
-            "reverted 0004_billing\nreverted 0003_hardening\nreverted 0002_agent_types\nreverted 0001_foundation"
-        ),
-        "{}",
-        out(&down)
-    );
+    // Every migration reverts, newest first.
+    let all = agentdesk::db::migrate::MIGRATIONS;
+    let steps = all.len().to_string();
+    let down = agentdesk(url, &["migrate", "down", "--steps", &steps], None);
+    let expected: Vec<String> = all
+        .iter()
+        .rev()
+        .map(|m| format!("reverted {}", m.name))
+        .collect();
+    assert!(out(&down).contains(&expected.join("\n")), "{}", out(&down));
     assert!(agentdesk(url, &["migrate", "up"], None).status.success());
 
     let created = agentdesk(
@@ -239,6 +252,36 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
         !agentdesk(url, &["jobs", "run-due", "--now", "yesterday"], None)
             .status
             .success()
+    );
+
+    // Key rotation: refused without the previous key, then done in one go.
+    let refused = agentdesk(url, &["secrets", "rotate"], None);
+    assert!(!refused.status.success());
+    assert!(
+        out(&refused).contains("AGENTDESK_SECRET_KEY_PREVIOUS"),
+        "{}",
+        out(&refused)
+    );
+    let rotated = agentdesk_with(
+        url,
+        &["secrets", "rotate"],
+        None,
+        &[
+            (
+                "AGENTDESK_SECRET_KEY_PREVIOUS",
+                "an-old-key-that-is-long-enough-0123456789",
+            ),
+            (
+                "AGENTDESK_SECRET_KEY",
+                "a-new-key-that-is-long-enough-98765432100",
+            ),
+        ],
+    );
+    assert!(rotated.status.success(), "{}", out(&rotated));
+    assert!(
+        out(&rotated).contains("Re-encrypted 0 credential(s)"),
+        "{}",
+        out(&rotated)
     );
 
     let backup_dir = tempfile::tempdir().unwrap();

@@ -15,6 +15,7 @@ mod browser_billing;
 mod browser_catalog;
 mod browser_customers;
 mod cli;
+mod credentials;
 mod customers_admin;
 mod hardening;
 mod login;

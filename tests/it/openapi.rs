@@ -833,6 +833,15 @@ async fn documented_responses_are_what_the_api_answers(engine: Engine) {
         )
         .await;
 
+    let secret = Some(Json(json!({"label": "Exchange key", "secret": "k-123"})));
+    let saved = customer
+        .expect(&mut c, "PUT", "/api/v1/credentials", &[], secret, OK)
+        .await;
+    assert!(saved.get("secret").is_none());
+    customer
+        .expect(&mut c, "GET", "/api/v1/credentials", &[], None, OK)
+        .await;
+
     // The check bites: a body of the wrong shape is refused.
     let me_schema = validator_for(&c.doc, &json!({"$ref": "#/components/schemas/Me"}));
     assert!(me_schema.is_valid(&me));
