@@ -233,33 +233,3 @@ pub async fn receipts(
     ));
     on_conn!(c, e => sqlx::query_as(sql).bind(customer).bind(filter.value()).fetch_all(e).await)
 }
-
-/// What an invoice prints about its customer, read inside the issuing transaction.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BillTo {
-    pub name: String,
-    pub billing_address: Option<String>,
-    pub gstin: Option<String>,
-}
-
-pub async fn bill_to(c: Conn<'_>, customer_id: &str) -> sqlx::Result<Option<BillTo>> {
-    on_conn!(c, e => sqlx::query_as("SELECT name, billing_address, gstin FROM customers WHERE id = $1")
-        .bind(customer_id).fetch_optional(e).await)
-}
-
-/// Records the GSTIN a checkout gave for its customer.
-pub async fn set_customer_gstin(
-    c: Conn<'_>,
-    customer_id: &str,
-    gstin: &str,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    crate::execute!(
-        c,
-        sqlx::query("UPDATE customers SET gstin = $2, updated_at = $3 WHERE id = $1")
-            .bind(customer_id)
-            .bind(gstin)
-            .bind(now)
-    )?;
-    Ok(())
-}

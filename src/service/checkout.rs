@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::audit::{self, Change};
-use crate::db::billing;
+use crate::db::customers;
 use crate::db::subscriptions::{self, NewSubscription};
 use crate::db::{Conn, Db, agent_types, idempotency};
 use crate::domain::actor::Actor;
@@ -239,26 +239,36 @@ pub async fn checkout(
         );
     }
     let version = hireable(tx.conn(), &checked.agent_type_id).await?;
-    let mut bill_to = billing::bill_to(tx.conn(), customer_id)
+    // Read without locking the customer: a customer's checkouts must not queue on its row.
+    let mut bill_to = customers::by_id(tx.conn(), customer_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if let Some(g) = &checked.gstin
         && bill_to.gstin.as_ref() != Some(g)
     {
-        billing::set_customer_gstin(tx.conn(), customer_id, g, actor.now).await?;
+        // The GSTIN a checkout gives becomes the customer's (what the invoice prints).
+        let values = customers::Values {
+            name: &bill_to.name,
+            email: &bill_to.email,
+            gstin: Some(g),
+            billing_address: bill_to.billing_address.as_deref(),
+        };
+        let after = customers::update(tx.conn(), customer_id, &values, actor.now)
+            .await?
+            .ok_or(AppError::NotFound)?;
         audit::record(
             tx.conn(),
             actor,
             Change {
                 entity_type: "customer",
                 entity_id: customer_id,
-                action: "customer.gstin_set",
-                before: Some(json!({"gstin": bill_to.gstin})),
-                after: Some(json!({"gstin": g})),
+                action: "customer.updated",
+                before: Some(bill_to.audit_json()),
+                after: Some(after.audit_json()),
             },
         )
         .await?;
-        bill_to.gstin = Some(g.clone());
+        bill_to = after;
     }
     let subscription_id = new_id("SUB");
     let period_start = actor.now;
@@ -356,7 +366,7 @@ pub async fn quote(
     let checked = check(settings, request)?;
     let mut c = db.acquire().await?;
     let version = hireable(c.conn(), &checked.agent_type_id).await?;
-    let bill_to = billing::bill_to(c.conn(), customer_id)
+    let bill_to = customers::by_id(c.conn(), customer_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let gstin = checked.gstin.or(bill_to.gstin);

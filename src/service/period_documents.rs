@@ -4,7 +4,8 @@
 
 use crate::db::Conn;
 use crate::db::audit::{self, Change};
-use crate::db::billing::{self, BillTo, Invoice, Order, Receipt};
+use crate::db::billing::{self, Invoice, Order, Receipt};
+use crate::db::customers::Customer;
 use crate::db::subscriptions::Subscription;
 use crate::domain::actor::Actor;
 use crate::domain::billing::numbers::{self, DocumentKind};
@@ -28,7 +29,7 @@ pub async fn issue_period(
     settings: &BillingSettings,
     actor: &Actor,
     sub: &Subscription,
-    bill_to: &BillTo,
+    bill_to: &Customer,
     kind: &str,
     coupon_code: Option<&str>,
 ) -> AppResult<Option<Issued>> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::Db;
 use crate::db::audit::{self, Change};
-use crate::db::billing;
+use crate::db::customers;
 use crate::db::subscriptions::{self, Subscription};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::billing::Duration;
@@ -300,7 +300,7 @@ async fn process_one(
     )
     .await?;
     if outcome == Outcome::Renew {
-        let bill_to = billing::bill_to(tx.conn(), &sub.customer_id)
+        let bill_to = customers::by_id(tx.conn(), &sub.customer_id)
             .await?
             .ok_or(AppError::NotFound)?;
         if issue_period(

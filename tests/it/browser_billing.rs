@@ -47,6 +47,8 @@ async fn a_customer_hires_sees_and_prints_the_invoice_and_cancels(engine: Engine
     assert_no_sideways_scroll(&c).await;
     click(&c, "a[href='/portal/catalog/trading.delta_futures.v1']").await;
     see(&c, "What you will configure").await;
+    snap(&c, "billing-1b-type").await;
+    assert_no_sideways_scroll(&c).await;
     click(
         &c,
         "a[href='/portal/hire?agent_type_id=trading.delta_futures.v1']",
@@ -119,6 +121,10 @@ async fn a_customer_hires_sees_and_prints_the_invoice_and_cancels(engine: Engine
     see(&c, "Company details").await;
     see(&c, "INV-").await;
     snap(&c, "billing-7-portal-billing").await;
+    assert_no_sideways_scroll(&c).await;
+    click(&c, "main a[href^='/portal/receipts/']").await;
+    see(&c, "Payment receipt").await;
+    snap(&c, "billing-7b-receipt").await;
     assert_no_sideways_scroll(&c).await;
 
     // Staff see it all on the customer's page, each linked.
