@@ -38,6 +38,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_hardening"),
     migration!(4, "0004_billing"),
     migration!(5, "0005_credentials"),
+    migration!(6, "0006_hired_agents"),
 ];
 
 impl Migration {
@@ -367,6 +368,11 @@ mod tests {
             "6b8995a449327e70403af6c48f286ce8",
         ),
         (
+            Engine::Postgres,
+            "0006_hired_agents",
+            "402df193846e4baba8cb1a09edf68066",
+        ),
+        (
             Engine::Sqlite,
             "0001_foundation",
             "6fb365db871a7810b68cab21669ac53a",
@@ -390,6 +396,11 @@ mod tests {
             Engine::Sqlite,
             "0005_credentials",
             "1eb61017bfa5a8b047f22e074049291a",
+        ),
+        (
+            Engine::Sqlite,
+            "0006_hired_agents",
+            "e97f8e515653e5aef20f858bcbb2de34",
         ),
     ];
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod credentials;
 pub mod customers;
+pub mod hired_agents;
 pub mod idempotency;
 pub mod jobs;
 pub mod kv;

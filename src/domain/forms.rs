@@ -10,12 +10,14 @@ use serde_json::{Map, Value};
 pub use submitted::Submitted;
 use text_number::number_value;
 
-use super::definition::{Field, FieldType};
+use super::definition::{Field, FieldType, Schema};
 use crate::error::Violation;
 
 /// Marks that a widget was on the form, so an unchecked box or an emptied list still means something.
 pub const PRESENT: &str = "__present";
 const PAIR_KEY: &str = "__key";
+/// The keys a credential map's form shows (one hidden input per key).
+pub const CREDENTIAL_KEYS: &str = "__keys";
 const PAIR_VALUE: &str = "__value";
 
 /// One widget (or the start/end of a nested group), in document order: templates loop over these
@@ -214,6 +216,21 @@ fn add_widgets(
                     .unwrap_or_default();
                 w.rows.push(String::new());
             }
+            FieldType::Object if crate::domain::hired_agent::is_credential_map(f) => {
+                // Write-only: which keys hold a stored reference, never the reference itself.
+                w.kind = "credentials";
+                w.pairs = v
+                    .and_then(Value::as_object)
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, x)| {
+                                let stored = x.as_str().is_some_and(|s| !s.is_empty());
+                                (k.clone(), if stored { "1".into() } else { String::new() })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
             FieldType::Object => match f.sub_fields() {
                 Some(sub) => {
                     w.kind = "group_start";
@@ -266,6 +283,28 @@ fn item_value(s: &str, item_type: Option<FieldType>) -> Value {
         Some(FieldType::Integer) => number_value(s, true),
         _ => Value::String(s.to_string()),
     }
+}
+
+/// Widgets for a whole schema: [`widgets`], plus the keys its rules expect in a credential map
+/// (a `covers` rule's options), so each has its own write-only input.
+pub fn schema_widgets(
+    schema: &Schema,
+    prefix: &str,
+    value: &Value,
+    errors: &[Violation],
+) -> Vec<Widget> {
+    let mut out = widgets(&schema.fields, prefix, value, errors);
+    for w in out.iter_mut().filter(|w| w.kind == "credentials") {
+        let key = w.name.rsplit('.').next().unwrap_or(&w.name).to_string();
+        if let Some(f) = schema.field(&key) {
+            for k in crate::domain::hired_agent::credential_map_keys(schema, f) {
+                if !w.pairs.iter().any(|(x, _)| *x == k) {
+                    w.pairs.push((k, String::new()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Turns a submitted form back into typed JSON. Empty text means "no value"; `previous` supplies the
@@ -322,6 +361,19 @@ pub fn parse(fields: &[Field], prefix: &str, form: &Submitted, previous: &Value)
                     .map(|s| item_value(s, f.item_type))
                     .collect();
                 (form.present(&name) || !items.is_empty()).then_some(Value::Array(items))
+            }
+            FieldType::Object if crate::domain::hired_agent::is_credential_map(f) => {
+                // One write-only input per key: blank keeps the stored reference.
+                let prev = previous.get(&f.key).and_then(Value::as_object);
+                let mut obj = prev.cloned().unwrap_or_default();
+                for k in form.all(&format!("{name}.{CREDENTIAL_KEYS}")) {
+                    if let Some(typed) =
+                        form.first(&format!("{name}.{k}")).filter(|t| !t.is_empty())
+                    {
+                        obj.insert(k.clone(), Value::String(typed.to_string()));
+                    }
+                }
+                (form.present(&name) || !obj.is_empty()).then_some(Value::Object(obj))
             }
             FieldType::Object => match f.sub_fields() {
                 Some(sub) => {
@@ -392,6 +444,13 @@ pub fn submission_of(fields: &[Field], prefix: &str, value: &Value) -> Vec<(Stri
                 }
             }
             "group_start" => out.push((format!("{}.{PRESENT}", w.name), "1".into())),
+            "credentials" => {
+                out.push((format!("{}.{PRESENT}", w.name), "1".into()));
+                for (k, _) in &w.pairs {
+                    out.push((format!("{}.{CREDENTIAL_KEYS}", w.name), k.clone()));
+                    out.push((format!("{}.{k}", w.name), String::new()));
+                }
+            }
             _ => {}
         }
     }

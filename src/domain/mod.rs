@@ -12,6 +12,7 @@ pub mod diff;
 pub mod form_rows;
 pub mod forms;
 pub mod gstin;
+pub mod hired_agent;
 pub mod ids;
 pub mod limits;
 pub mod paths;

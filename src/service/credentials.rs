@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::Db;
 use crate::db::audit::{self, Change};
 use crate::db::credentials::{self, Credential};
+use crate::db::{Conn, Db};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::ids::new_id;
 use crate::error::{AppError, AppResult, Violation};
@@ -81,44 +81,65 @@ pub async fn put(
 ) -> AppResult<CredentialInfo> {
     let (label, secret) = check(input)?;
     let mut tx = db.begin().await?;
-    let saved = match input
-        .credential_ref
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
+    let saved = store_in(
+        tx.conn(),
+        keys,
+        actor,
+        customer_id,
+        input.credential_ref.as_deref(),
+        &label,
+        &secret,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CredentialInfo::from(&saved))
+}
+
+/// Stores a checked secret inside the caller's transaction (a new credential, or a new secret for
+/// `credential_ref`), with its audit entry; also used by configuration forms' secret inputs.
+pub async fn store_in(
+    mut c: Conn<'_>,
+    keys: &Keys,
+    actor: &Actor,
+    customer_id: &str,
+    credential_ref: Option<&str>,
+    label: &str,
+    secret: &str,
+) -> AppResult<Credential> {
+    let existing = credential_ref.map(str::trim).filter(|r| !r.is_empty());
+    let saved = match existing {
         Some(id) => {
-            let sealed = keys.seal_credential(id, &secret);
-            if !credentials::replace(tx.conn(), id, customer_id, &label, &sealed, actor.now).await?
+            let sealed = keys.seal_credential(id, secret);
+            if !credentials::replace(c.reborrow(), id, customer_id, label, &sealed, actor.now)
+                .await?
             {
                 return Err(AppError::NotFound);
             }
-            credentials::get(tx.conn(), id, customer_id)
+            credentials::get(c.reborrow(), id, customer_id)
                 .await?
                 .ok_or(AppError::NotFound)?
         }
         None => {
             let id = new_id("CRED");
             let row = Credential {
-                sealed: keys.seal_credential(&id, &secret),
+                sealed: keys.seal_credential(&id, secret),
                 id,
                 customer_id: customer_id.to_string(),
-                label: label.clone(),
+                label: label.to_string(),
                 created_at: actor.now,
                 updated_at: actor.now,
             };
-            credentials::insert(tx.conn(), &row).await?;
+            credentials::insert(c.reborrow(), &row).await?;
             row
         }
     };
-    let replaced = input.credential_ref.is_some();
     audit::record(
-        tx.conn(),
+        c,
         actor,
         Change {
             entity_type: "credential",
             entity_id: &saved.id,
-            action: if replaced {
+            action: if existing.is_some() {
                 "credential.secret_replaced"
             } else {
                 "credential.created"
@@ -130,8 +151,39 @@ pub async fn put(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(CredentialInfo::from(&saved))
+    Ok(saved)
+}
+
+/// Checks a secret typed into a form (size only: the label is made by the caller).
+pub fn check_secret(path: &str, secret: &str) -> Result<(), Violation> {
+    if secret.len() > MAX_SECRET_BYTES {
+        return Err(Violation::new(
+            path,
+            format!("A secret is at most {MAX_SECRET_BYTES} bytes."),
+        ));
+    }
+    Ok(())
+}
+
+/// The ids among `refs` that are not credentials of `customer_id`.
+pub async fn unknown_refs(
+    mut c: Conn<'_>,
+    customer_id: &str,
+    refs: &[(String, String)],
+) -> AppResult<Vec<Violation>> {
+    let mut out = vec![];
+    for (path, r) in refs {
+        if credentials::get(c.reborrow(), r, customer_id)
+            .await?
+            .is_none()
+        {
+            out.push(Violation::new(
+                path.clone(),
+                format!("{r} is not one of this customer's stored credentials."),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// A customer's credentials, without their secrets.

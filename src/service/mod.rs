@@ -11,6 +11,8 @@ pub mod catalog;
 pub mod checkout;
 pub mod credentials;
 pub mod customers;
+pub mod goals;
+pub mod hired_agents;
 pub mod period_documents;
 pub mod phase1;
 pub mod sessions;

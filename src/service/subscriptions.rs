@@ -321,7 +321,8 @@ async fn process_one(
         report.renewed += 1;
         report.renewed_ids.push(sub.id.clone());
     } else {
-        // Hired agents (once they exist) are deactivated here, in the same transaction.
+        // Its hired agent stops with it, in the same transaction.
+        crate::service::hired_agents::deactivate_in(tx.conn(), actor, &sub.id).await?;
         report.canceled += 1;
         report.canceled_ids.push(sub.id.clone());
     }

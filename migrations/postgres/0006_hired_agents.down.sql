@@ -1,0 +1,2 @@
+DROP TABLE goal_instances;
+DROP TABLE hired_agents;

@@ -1,0 +1,705 @@
+//! Hired agents (SPEC §5): reading them within a scope, saving drafts of their configuration
+//! (secrets stored as credentials on the way), the trial, pause and resume. Every write is one
+//! transaction with its audit entry, refused with 409 unless the subscription is active, and
+//! refused as "changed by someone else" when it was based on an older row version.
+
+use chrono::{DateTime, Duration as Span, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::audit::{self, Change};
+use crate::db::hired_agents::{self, Edited, HiredAgent, NewHiredAgent};
+use crate::db::subscriptions;
+use crate::db::{Conn, Db};
+use crate::domain::actor::{Actor, Scope};
+use crate::domain::billing::settings::BillingSettings;
+use crate::domain::definition::{Definition, Schema};
+use crate::domain::hired_agent::{
+    self as rules, Missing, TRIAL_DAYS, TrialCheck, TrialStatus, full_config,
+};
+use crate::domain::ids::new_id;
+use crate::domain::schema::{self, Mode};
+use crate::error::{AppError, AppResult, ErrorCode, Violation};
+use crate::keys::Keys;
+use crate::service::catalog;
+use crate::service::credentials;
+
+pub use crate::db::hired_agents::HiredAgent as Row;
+
+/// The message of an edit based on an old version (page and API).
+pub const CHANGED_MEANWHILE: &str = "This agent was changed by someone else since you opened it. Their version is shown below; your entries are kept so you can apply them again.";
+
+pub fn changed_meanwhile() -> AppError {
+    AppError::Conflict {
+        code: ErrorCode::ChangedMeanwhile,
+        message: CHANGED_MEANWHILE.into(),
+    }
+}
+
+/// When a canceled subscription's hired agent stops being readable.
+pub fn retention_expires_at(h: &HiredAgent, settings: &BillingSettings) -> Option<DateTime<Utc>> {
+    h.subscription_ended_at
+        .map(|e| e + Span::days(settings.end_retention_days))
+}
+
+fn check_retained(h: &HiredAgent, settings: &BillingSettings, now: DateTime<Utc>) -> AppResult<()> {
+    match retention_expires_at(h, settings) {
+        Some(at) if at <= now => Err(AppError::Gone(format!(
+            "Hired agent {} belonged to a subscription that ended on {}; its data was kept for {} days and is no longer available.",
+            h.id,
+            h.subscription_ended_at
+                .map(|e| e.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            settings.end_retention_days
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn check_writable(h: &HiredAgent) -> AppResult<()> {
+    if h.subscription_status != "active" {
+        return Err(AppError::Conflict {
+            code: ErrorCode::SubscriptionNotActive,
+            message: "The subscription is not active; this hired agent is read-only.".into(),
+        });
+    }
+    Ok(())
+}
+
+pub fn trial_status(h: &HiredAgent) -> TrialStatus {
+    TrialStatus::parse(&h.trial_status).unwrap_or(TrialStatus::NotStarted)
+}
+
+/// One hired agent the scope may see and that is still retained.
+pub async fn get(
+    db: &Db,
+    settings: &BillingSettings,
+    scope: &Scope,
+    id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<HiredAgent> {
+    let mut c = db.acquire().await?;
+    let h = hired_agents::get(c.conn(), id, scope.customer())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_retained(&h, settings, now)?;
+    Ok(h)
+}
+
+/// The hired agent of a subscription the scope may see (`None` before its first save).
+pub async fn by_subscription(
+    db: &Db,
+    settings: &BillingSettings,
+    scope: &Scope,
+    subscription_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<HiredAgent>> {
+    let mut c = db.acquire().await?;
+    let Some(h) = hired_agents::by_subscription(c.conn(), subscription_id).await? else {
+        return Ok(None);
+    };
+    if !scope.sees(&h.customer_id) {
+        return Err(AppError::NotFound);
+    }
+    check_retained(&h, settings, now)?;
+    Ok(Some(h))
+}
+
+/// A customer's hired agents, newest first.
+pub async fn of_customer(db: &Db, scope: &Scope, customer_id: &str) -> AppResult<Vec<HiredAgent>> {
+    if !scope.sees(customer_id) {
+        return Err(AppError::NotFound);
+    }
+    let mut c = db.acquire().await?;
+    Ok(hired_agents::of_customer(c.conn(), customer_id).await?)
+}
+
+/// The definition a hired agent is pinned to.
+pub async fn definition_of(db: &Db, h: &HiredAgent) -> AppResult<Definition> {
+    Ok(catalog::get(db, &h.agent_type_id, &h.agent_type_version)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "hired agent {} is pinned to a missing version {}@{}",
+                h.id,
+                h.agent_type_id,
+                h.agent_type_version
+            )
+        })?
+        .definition)
+}
+
+/// A change to a hired agent. `None` keeps what is stored.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    pub nickname: Option<String>,
+    /// As typed: trimmed and lower-cased here.
+    pub theme: Option<String>,
+    /// The whole new config (Phase 1 replaced it, it did not merge).
+    pub config: Option<Value>,
+    /// Secrets typed into write-only inputs: (path of the `secret_ref` field or credential-map
+    /// entry, secret). Each becomes a credential of the customer; the config gets its reference.
+    pub new_secrets: Vec<(String, String)>,
+    /// The wizard's (or Phase 1's) "goal setting is complete".
+    pub goals_confirmed: Option<bool>,
+    /// The version the editor started from; `None` (API without it) overwrites.
+    pub row_version: Option<i64>,
+    /// Validate against this definition instead of the pinned one (an upgrade).
+    pub upgrade_to: Option<Definition>,
+    /// The Phase-1 listing id, kept when the agent is created.
+    pub agent_id: Option<String>,
+}
+
+/// What a save left: the agent and what its configuration still lacks.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub agent: HiredAgent,
+    pub missing: Vec<Violation>,
+    pub created: bool,
+}
+
+/// Saves a draft for a subscription's hired agent, creating it on the first save (Phase 1's
+/// `PUT /hired-agents/draft`).
+pub async fn save_for_subscription(
+    db: &Db,
+    keys: &Keys,
+    settings: &BillingSettings,
+    actor: &Actor,
+    scope: &Scope,
+    subscription_id: &str,
+    edit: Edit,
+) -> AppResult<Saved> {
+    let mut tx = db.begin().await?;
+    let sub = subscriptions::get(tx.conn(), subscription_id, scope.customer())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(at) = sub
+        .ended_at
+        .map(|e| e + Span::days(settings.end_retention_days))
+        && at <= actor.now
+    {
+        return Err(AppError::Gone(format!(
+            "Subscription {} ended and its data is no longer available.",
+            sub.id
+        )));
+    }
+    if sub.status != "active" {
+        return Err(AppError::Conflict {
+            code: ErrorCode::SubscriptionNotActive,
+            message: "The subscription is not active; this hired agent is read-only.".into(),
+        });
+    }
+    let actor = actor.clone().on_behalf_if_staff(scope, &sub.customer_id);
+    let id = new_id("HAI");
+    let created = hired_agents::insert(
+        tx.conn(),
+        &NewHiredAgent {
+            id: &id,
+            subscription_id: &sub.id,
+            customer_id: &sub.customer_id,
+            agent_id: edit
+                .agent_id
+                .as_deref()
+                .filter(|a| !a.trim().is_empty())
+                .or(sub.agent_id.as_deref()),
+            agent_type_id: &sub.agent_type_id,
+            agent_type_version: &sub.agent_type_version,
+        },
+        actor.now,
+    )
+    .await?;
+    let h = hired_agents::by_subscription(tx.conn(), &sub.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if created {
+        audit::record(
+            tx.conn(),
+            &actor,
+            Change {
+                entity_type: "hired_agent",
+                entity_id: &h.id,
+                action: "hired_agent.created",
+                before: None,
+                after: Some(h.audit_json()),
+            },
+        )
+        .await?;
+    }
+    let definition = definition_of(db, &h).await?;
+    let mut saved = apply_edit(tx.conn(), keys, &actor, &h, &definition, edit).await?;
+    tx.commit().await?;
+    saved.created = created;
+    Ok(saved)
+}
+
+/// Saves a change to a hired agent.
+pub async fn save(
+    db: &Db,
+    keys: &Keys,
+    settings: &BillingSettings,
+    actor: &Actor,
+    scope: &Scope,
+    id: &str,
+    edit: Edit,
+) -> AppResult<Saved> {
+    let mut tx = db.begin().await?;
+    let h = hired_agents::get(tx.conn(), id, scope.customer())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_retained(&h, settings, actor.now)?;
+    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    let definition = match &edit.upgrade_to {
+        Some(d) => d.clone(),
+        None => definition_of(db, &h).await?,
+    };
+    let saved = apply_edit(tx.conn(), keys, &actor, &h, &definition, edit).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Every problem with an edited config (draft mode: missing values are allowed), before anything is
+/// stored; `pending` are paths whose secrets are about to be stored.
+async fn problems(
+    mut c: Conn<'_>,
+    schema: &Schema,
+    customer_id: &str,
+    nickname: Option<&str>,
+    theme: Option<&str>,
+    config: &Value,
+    pending: &[(String, String)],
+) -> AppResult<Vec<Violation>> {
+    let mut out = vec![];
+    if let Some(v) = rules::legacy_platforms(schema, config) {
+        out.push(v);
+    }
+    out.extend(schema::validate(
+        schema,
+        &full_config(config, nickname, theme),
+        Mode::Draft,
+    ));
+    let refs: Vec<(String, String)> = rules::credential_refs(schema, config)
+        .into_iter()
+        .filter(|(p, r)| !pending.iter().any(|(q, _)| q == p) && rules::looks_like_ref(r))
+        .collect();
+    out.extend(credentials::unknown_refs(c.reborrow(), customer_id, &refs).await?);
+    // A credential map's value that is no reference at all.
+    for (p, r) in rules::credential_refs(schema, config) {
+        if !rules::looks_like_ref(&r) && !pending.iter().any(|(q, _)| *q == p) {
+            out.push(Violation::new(
+                p,
+                "This must be a stored credential's reference (CRED-…); type the secret into the form, or store it with PUT /api/v1/credentials first.",
+            ));
+        }
+    }
+    out.dedup_by(|a, b| a.path == b.path);
+    Ok(out)
+}
+
+fn set_path(config: &mut Value, path: &str, value: Value) {
+    let mut cur = config;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Default::default());
+        }
+        let obj = cur.as_object_mut().expect("just made an object");
+        if i == parts.len() - 1 {
+            obj.insert((*part).to_string(), value);
+            return;
+        }
+        cur = obj
+            .entry((*part).to_string())
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+}
+
+async fn apply_edit(
+    mut c: Conn<'_>,
+    keys: &Keys,
+    actor: &Actor,
+    h: &HiredAgent,
+    definition: &Definition,
+    edit: Edit,
+) -> AppResult<Saved> {
+    check_writable(h)?;
+    if edit.row_version.is_some_and(|v| v != h.row_version) {
+        return Err(changed_meanwhile());
+    }
+    let schema = &definition.config_schema;
+    let mut problems_found = vec![];
+    let theme = match edit.theme.as_deref() {
+        Some(raw) => match rules::parse_theme(Some(raw)) {
+            Ok(t) => t.or(h.theme.clone()),
+            Err(v) => {
+                problems_found.push(v);
+                h.theme.clone()
+            }
+        },
+        None => h.theme.clone(),
+    };
+    let nickname = match edit.nickname {
+        Some(n) => {
+            let n = n.trim().to_string();
+            if n.chars().count() > 200 {
+                problems_found.push(Violation::new(
+                    "nickname",
+                    "A nickname is at most 200 characters.",
+                ));
+            }
+            (!n.is_empty()).then_some(n)
+        }
+        None => h.nickname.clone(),
+    };
+    let mut config = match edit.config {
+        Some(Value::Object(m)) => Value::Object(m),
+        Some(_) => {
+            return Err(AppError::invalid(vec![Violation::new(
+                "config",
+                "The configuration must be a JSON object.",
+            )]));
+        }
+        None => h.config.0.clone(),
+    };
+    rules::normalise_credential_maps(schema, &mut config);
+    // Secrets typed into the form hold a placeholder reference while the config is checked.
+    for (i, (path, secret)) in edit.new_secrets.iter().enumerate() {
+        if let Err(v) = credentials::check_secret(path, secret) {
+            problems_found.push(v);
+        }
+        set_path(
+            &mut config,
+            path,
+            Value::String(format!("CRED-pending-{i}")),
+        );
+    }
+    let config = rules::stored_config(schema, &config);
+    problems_found.extend(
+        problems(
+            c.reborrow(),
+            schema,
+            &h.customer_id,
+            nickname.as_deref(),
+            theme.as_deref(),
+            &config,
+            &edit.new_secrets,
+        )
+        .await?,
+    );
+    if !problems_found.is_empty() {
+        return Err(AppError::invalid(problems_found));
+    }
+    let mut config = config;
+    for (path, secret) in &edit.new_secrets {
+        let label = format!("{} · {}", h.name(), path);
+        let stored = credentials::store_in(
+            c.reborrow(),
+            keys,
+            actor,
+            &h.customer_id,
+            None,
+            &label.chars().take(200).collect::<String>(),
+            secret,
+        )
+        .await?;
+        set_path(&mut config, path, Value::String(stored.id));
+    }
+    let configured = rules::is_configured(schema, &config, nickname.as_deref(), theme.as_deref());
+    let enabled = hired_agents::enabled_goal_count(c.reborrow(), &h.id).await?;
+    let version = definition.version.clone();
+    if !hired_agents::update(
+        c.reborrow(),
+        &h.id,
+        h.row_version,
+        &Edited {
+            nickname: nickname.as_deref(),
+            theme: theme.as_deref(),
+            config: &config,
+            configured,
+            goals_completed: enabled > 0,
+            goals_confirmed: edit.goals_confirmed.unwrap_or(h.goals_confirmed),
+            agent_type_version: &version,
+        },
+        actor.now,
+    )
+    .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    let after = hired_agents::get(c.reborrow(), &h.id, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        c.reborrow(),
+        actor,
+        Change {
+            entity_type: "hired_agent",
+            entity_id: &h.id,
+            action: if version != h.agent_type_version {
+                "hired_agent.upgraded"
+            } else {
+                "hired_agent.updated"
+            },
+            before: Some(h.audit_json()),
+            after: Some(after.audit_json()),
+        },
+    )
+    .await?;
+    let missing = schema::missing_required(
+        schema,
+        &full_config(
+            &after.config.0,
+            after.nickname.as_deref(),
+            after.theme.as_deref(),
+        ),
+    );
+    Ok(Saved {
+        agent: after,
+        missing,
+        created: false,
+    })
+}
+
+/// Complete-mode problems of a hired agent's configuration (what keeps it from `configured`).
+pub fn config_problems(definition: &Definition, h: &HiredAgent) -> Vec<Violation> {
+    schema::validate(
+        &definition.config_schema,
+        &full_config(&h.config.0, h.nickname.as_deref(), h.theme.as_deref()),
+        Mode::Complete,
+    )
+}
+
+/// What still blocks a hired agent's trial.
+pub fn trial_blockers(definition: &Definition, h: &HiredAgent) -> Vec<Missing> {
+    rules::trial_blockers(&TrialCheck {
+        subscription_active: h.subscription_status == "active",
+        nickname: h.nickname.as_deref(),
+        theme: h.theme.as_deref(),
+        config_problems: config_problems(definition, h).len(),
+        enabled_goals: h.enabled_goals as usize,
+        goals_confirmed: h.goals_confirmed,
+        trial: trial_status(h),
+    })
+}
+
+/// What finalize did.
+#[derive(Debug, Clone)]
+pub struct Finalized {
+    pub agent: HiredAgent,
+    pub missing: Vec<Missing>,
+    pub started: bool,
+}
+
+/// Recomputes `configured`, records whether goal setting is confirmed, and starts the trial when
+/// nothing blocks it (once: an ended trial never restarts).
+pub async fn finalize(
+    db: &Db,
+    settings: &BillingSettings,
+    actor: &Actor,
+    scope: &Scope,
+    id: &str,
+    goals_confirmed: Option<bool>,
+) -> AppResult<Finalized> {
+    let mut tx = db.begin().await?;
+    let h = hired_agents::get(tx.conn(), id, scope.customer())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_retained(&h, settings, actor.now)?;
+    check_writable(&h)?;
+    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    let definition = definition_of(db, &h).await?;
+    let configured = config_problems(&definition, &h).is_empty()
+        && rules::is_configured(
+            &definition.config_schema,
+            &h.config.0,
+            h.nickname.as_deref(),
+            h.theme.as_deref(),
+        );
+    let confirmed = goals_confirmed.unwrap_or(h.goals_confirmed);
+    let changed = configured != h.configured
+        || confirmed != h.goals_confirmed
+        || h.goals_completed != (h.enabled_goals > 0);
+    if changed
+        && !hired_agents::update(
+            tx.conn(),
+            &h.id,
+            h.row_version,
+            &Edited {
+                nickname: h.nickname.as_deref(),
+                theme: h.theme.as_deref(),
+                config: &h.config.0,
+                configured,
+                goals_completed: h.enabled_goals > 0,
+                goals_confirmed: confirmed,
+                agent_type_version: &h.agent_type_version,
+            },
+            actor.now,
+        )
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    let current = hired_agents::get(tx.conn(), &h.id, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let missing = trial_blockers(&definition, &current);
+    let mut started = false;
+    if missing.is_empty() && trial_status(&current).can_start() {
+        let end = actor.now + Span::days(TRIAL_DAYS);
+        started = hired_agents::start_trial(tx.conn(), &h.id, actor.now, end).await?;
+    }
+    let after = hired_agents::get(tx.conn(), &h.id, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if changed || started {
+        audit::record(
+            tx.conn(),
+            &actor,
+            Change {
+                entity_type: "hired_agent",
+                entity_id: &h.id,
+                action: if started {
+                    "hired_agent.trial_started"
+                } else {
+                    "hired_agent.finalized"
+                },
+                before: Some(h.audit_json()),
+                after: Some(after.audit_json()),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Finalized {
+        agent: after,
+        missing,
+        started,
+    })
+}
+
+/// Pauses (`true`) or resumes a hired agent; asking for what is already so changes nothing.
+pub async fn set_paused(
+    db: &Db,
+    settings: &BillingSettings,
+    actor: &Actor,
+    scope: &Scope,
+    id: &str,
+    paused: bool,
+) -> AppResult<HiredAgent> {
+    let mut tx = db.begin().await?;
+    let h = hired_agents::get(tx.conn(), id, scope.customer())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_retained(&h, settings, actor.now)?;
+    check_writable(&h)?;
+    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    if hired_agents::set_paused(tx.conn(), &h.id, paused, actor.now).await? {
+        let after = hired_agents::get(tx.conn(), &h.id, None)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        audit::record(
+            tx.conn(),
+            &actor,
+            Change {
+                entity_type: "hired_agent",
+                entity_id: &h.id,
+                action: if paused {
+                    "hired_agent.paused"
+                } else {
+                    "hired_agent.resumed"
+                },
+                before: Some(h.audit_json()),
+                after: Some(after.audit_json()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(after);
+    }
+    tx.commit().await?;
+    Ok(h)
+}
+
+/// What one trial-end pass did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct TrialEndReport {
+    pub processed: u64,
+    pub now: DateTime<Utc>,
+    pub converted_ids: Vec<String>,
+    pub not_converted_ids: Vec<String>,
+}
+
+/// Ends every running trial whose end has come: `ended_converted` while the subscription is
+/// active, else `ended_not_converted`. Conditional updates: passes at once end each trial once.
+pub async fn process_trial_end(db: &Db, actor: &Actor) -> AppResult<TrialEndReport> {
+    let mut report = TrialEndReport {
+        now: actor.now,
+        ..Default::default()
+    };
+    for _round in 0..1_000 {
+        let due = {
+            let mut c = db.acquire().await?;
+            hired_agents::trials_due(c.conn(), actor.now, 200).await?
+        };
+        if due.is_empty() {
+            break;
+        }
+        let mut changed = 0;
+        for h in due {
+            let next = TrialStatus::at_end(h.subscription_status == "active");
+            let mut tx = db.begin().await?;
+            if !hired_agents::end_trial(tx.conn(), &h.id, next.as_str(), actor.now).await? {
+                continue;
+            }
+            let after = hired_agents::get(tx.conn(), &h.id, None)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            audit::record(
+                tx.conn(),
+                actor,
+                Change {
+                    entity_type: "hired_agent",
+                    entity_id: &h.id,
+                    action: "hired_agent.trial_ended",
+                    before: Some(h.audit_json()),
+                    after: Some(after.audit_json()),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            changed += 1;
+            report.processed += 1;
+            match next {
+                TrialStatus::EndedConverted => report.converted_ids.push(h.id.clone()),
+                _ => report.not_converted_ids.push(h.id.clone()),
+            }
+        }
+        if changed == 0 {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Deactivates a subscription's hired agent inside the transaction that ends the subscription.
+pub async fn deactivate_in(
+    mut c: Conn<'_>,
+    actor: &Actor,
+    subscription_id: &str,
+) -> AppResult<Option<String>> {
+    let Some(id) = hired_agents::deactivate(c.reborrow(), subscription_id, actor.now).await? else {
+        return Ok(None);
+    };
+    audit::record(
+        c,
+        actor,
+        Change {
+            entity_type: "hired_agent",
+            entity_id: &id,
+            action: "hired_agent.deactivated",
+            before: Some(serde_json::json!({"active": true})),
+            after: Some(serde_json::json!({"active": false, "subscription_id": subscription_id})),
+        },
+    )
+    .await?;
+    Ok(Some(id))
+}
