@@ -131,12 +131,7 @@ pub async fn upsert(
     input: &GoalInput,
 ) -> AppResult<Goal> {
     let h = agents::get(db, settings, scope, hired_agent_id, actor.now).await?;
-    if h.subscription_status != "active" {
-        return Err(AppError::Conflict {
-            code: ErrorCode::SubscriptionNotActive,
-            message: "The subscription is not active; this hired agent is read-only.".into(),
-        });
-    }
+    agents::check_writable(&h)?;
     let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
     let definition = definition_of(db, &h).await?;
     let (problems, goal_settings) = check(&definition, input);
@@ -249,12 +244,7 @@ pub async fn delete(
     goal_id: &str,
 ) -> AppResult<bool> {
     let h = agents::get(db, settings, scope, hired_agent_id, actor.now).await?;
-    if h.subscription_status != "active" {
-        return Err(AppError::Conflict {
-            code: ErrorCode::SubscriptionNotActive,
-            message: "The subscription is not active; this hired agent is read-only.".into(),
-        });
-    }
+    agents::check_writable(&h)?;
     let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
     let mut tx = db.begin().await?;
     let Some(g) = hired_agents::goal(tx.conn(), goal_id).await? else {

@@ -56,7 +56,8 @@ fn check_retained(h: &HiredAgent, settings: &BillingSettings, now: DateTime<Utc>
     }
 }
 
-fn check_writable(h: &HiredAgent) -> AppResult<()> {
+/// 409 unless the agent's subscription is active (every write goes through here).
+pub fn check_writable(h: &HiredAgent) -> AppResult<()> {
     if h.subscription_status != "active" {
         return Err(AppError::Conflict {
             code: ErrorCode::SubscriptionNotActive,
