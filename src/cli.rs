@@ -343,6 +343,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 p.renewed,
                 p.now.to_rfc3339()
             );
+            let t = &r.trial_ends;
+            println!(
+                "Trial ends: {} processed ({} converted, {} not converted).",
+                t.processed,
+                t.converted_ids.len(),
+                t.not_converted_ids.len()
+            );
             for kind in &r.skipped {
                 println!("Skipped {}: another instance is running it.", kind.as_str());
             }

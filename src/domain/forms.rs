@@ -142,6 +142,8 @@ fn add_widgets(
         match f.field_type {
             FieldType::Text if f.secret_ref => {
                 w.kind = "secret";
+                // The definition's note is for its authors; the widget says what happens instead.
+                w.help = String::new();
                 w.has_secret = v.is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
                 // Write-only: a stored value is never sent back to the browser.
             }
@@ -219,6 +221,7 @@ fn add_widgets(
             FieldType::Object if crate::domain::hired_agent::is_credential_map(f) => {
                 // Write-only: which keys hold a stored reference, never the reference itself.
                 w.kind = "credentials";
+                w.help = String::new();
                 w.pairs = v
                     .and_then(Value::as_object)
                     .map(|o| {

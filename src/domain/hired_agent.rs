@@ -220,6 +220,39 @@ pub fn typed_secrets(schema: &Schema, config: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Sets the value at a dotted path, making the objects on the way.
+pub fn set_path(config: &mut Value, path: &str, value: Value) {
+    let mut cur = config;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let obj = cur.as_object_mut().expect("just made an object");
+        if i == parts.len() - 1 {
+            obj.insert((*part).to_string(), value);
+            return;
+        }
+        cur = obj
+            .entry((*part).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// The config with every typed secret replaced by what was stored before (for showing a form
+/// again: a secret is never sent back) — or removed when nothing was.
+pub fn without_typed_secrets(schema: &Schema, config: &Value, previous: &Value) -> Value {
+    let mut out = config.clone();
+    for (path, _) in typed_secrets(schema, config) {
+        let mut prev = Some(previous);
+        for part in path.split('.') {
+            prev = prev.and_then(|p| p.get(part));
+        }
+        set_path(&mut out, &path, prev.cloned().unwrap_or(Value::Null));
+    }
+    out
+}
+
 /// True when a typed value is a credential reference rather than a secret to store.
 pub fn looks_like_ref(s: &str) -> bool {
     s.len() <= 100

@@ -3,8 +3,8 @@
 //! runs under a lease row, so one instance at a time runs it, and every run is recorded in
 //! `job_runs` with what it did. Kinds: housekeeping (expired sessions, old login attempts and
 //! idempotency keys older than a week) and
-//! subscription period ends (end or renew, exactly once); drafts and trials join as kinds of their
-//! own.
+//! subscription period ends (end or renew, exactly once), then trial ends (converted or not);
+//! drafts join as a kind of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::db::{Db, jobs};
 use crate::domain::actor::Actor;
 use crate::domain::billing::settings::BillingSettings;
+use crate::service::hired_agents::{self, TrialEndReport};
 use crate::service::subscriptions::PeriodEndReport;
 use crate::service::{signin, subscriptions};
 
@@ -51,15 +52,22 @@ impl From<&crate::config::Settings> for JobSettings {
 pub enum JobKind {
     Housekeeping,
     PeriodEnds,
+    TrialEnds,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 2] = [JobKind::Housekeeping, JobKind::PeriodEnds];
+    /// Trials end after period ends, so a trial ending with its subscription is not converted.
+    pub const ALL: [JobKind; 3] = [
+        JobKind::Housekeeping,
+        JobKind::PeriodEnds,
+        JobKind::TrialEnds,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Housekeeping => "housekeeping",
             JobKind::PeriodEnds => "period_ends",
+            JobKind::TrialEnds => "trial_ends",
         }
     }
 
@@ -76,6 +84,7 @@ pub struct PassReport {
     pub login_attempts_purged: u64,
     pub idempotency_keys_purged: u64,
     pub period_ends: PeriodEndReport,
+    pub trial_ends: TrialEndReport,
     /// Kinds another instance was running, so this pass left them alone.
     pub skipped: Vec<JobKind>,
     pub failed: Vec<JobKind>,
@@ -103,6 +112,10 @@ pub async fn run_due(
             now,
             ..Default::default()
         },
+        trial_ends: TrialEndReport {
+            now,
+            ..Default::default()
+        },
         ..Default::default()
     };
     // One holder per pass, so two passes of one process exclude each other as well.
@@ -126,6 +139,7 @@ pub async fn run_due(
                 "idempotency_keys_purged": report.idempotency_keys_purged,
             }),
             JobKind::PeriodEnds => json!(report.period_ends),
+            JobKind::TrialEnds => json!(report.trial_ends),
         };
         let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
         if let Some(e) = &error {
@@ -172,6 +186,12 @@ async fn run_one(
         JobKind::PeriodEnds => {
             let actor = Actor::system(format!("job-{}", uuid::Uuid::new_v4().simple()), now);
             report.period_ends = subscriptions::process_period_end(db, &settings.billing, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        JobKind::TrialEnds => {
+            let actor = Actor::system(format!("job-{}", uuid::Uuid::new_v4().simple()), now);
+            report.trial_ends = hired_agents::process_trial_end(db, &actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::audit::{self, Change};
-use crate::db::hired_agents::{self, Edited, HiredAgent, NewHiredAgent};
+use crate::db::hired_agents::{self, Edited, Goal, HiredAgent, NewHiredAgent};
 use crate::db::subscriptions;
 use crate::db::{Conn, Db};
 use crate::domain::actor::{Actor, Scope};
@@ -69,6 +69,24 @@ pub fn check_writable(h: &HiredAgent) -> AppResult<()> {
 
 pub fn trial_status(h: &HiredAgent) -> TrialStatus {
     TrialStatus::parse(&h.trial_status).unwrap_or(TrialStatus::NotStarted)
+}
+
+/// The agent a write is about, read inside the write's transaction: within the scope, retained,
+/// with an active subscription; and the actor, on the customer's behalf when staff.
+async fn for_write(
+    c: Conn<'_>,
+    settings: &BillingSettings,
+    actor: &Actor,
+    scope: &Scope,
+    id: &str,
+) -> AppResult<(HiredAgent, Actor)> {
+    let h = hired_agents::get(c, id, scope.customer())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_retained(&h, settings, actor.now)?;
+    check_writable(&h)?;
+    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    Ok((h, actor))
 }
 
 /// One hired agent the scope may see and that is still retained.
@@ -145,8 +163,6 @@ pub struct Edit {
     pub goals_confirmed: Option<bool>,
     /// The version the editor started from; `None` (API without it) overwrites.
     pub row_version: Option<i64>,
-    /// Validate against this definition instead of the pinned one (an upgrade).
-    pub upgrade_to: Option<Definition>,
     /// The Phase-1 listing id, kept when the agent is created.
     pub agent_id: Option<String>,
 }
@@ -249,10 +265,7 @@ pub async fn save(
         .ok_or(AppError::NotFound)?;
     check_retained(&h, settings, actor.now)?;
     let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
-    let definition = match &edit.upgrade_to {
-        Some(d) => d.clone(),
-        None => definition_of(db, &h).await?,
-    };
+    let definition = definition_of(db, &h).await?;
     let saved = apply_edit(tx.conn(), keys, &actor, &h, &definition, edit).await?;
     tx.commit().await?;
     Ok(saved)
@@ -294,24 +307,6 @@ async fn problems(
     }
     out.dedup_by(|a, b| a.path == b.path);
     Ok(out)
-}
-
-fn set_path(config: &mut Value, path: &str, value: Value) {
-    let mut cur = config;
-    let parts: Vec<&str> = path.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        if !cur.is_object() {
-            *cur = Value::Object(Default::default());
-        }
-        let obj = cur.as_object_mut().expect("just made an object");
-        if i == parts.len() - 1 {
-            obj.insert((*part).to_string(), value);
-            return;
-        }
-        cur = obj
-            .entry((*part).to_string())
-            .or_insert_with(|| Value::Object(Default::default()));
-    }
 }
 
 async fn apply_edit(
@@ -367,7 +362,7 @@ async fn apply_edit(
         if let Err(v) = credentials::check_secret(path, secret) {
             problems_found.push(v);
         }
-        set_path(
+        rules::set_path(
             &mut config,
             path,
             Value::String(format!("CRED-pending-{i}")),
@@ -402,7 +397,7 @@ async fn apply_edit(
             secret,
         )
         .await?;
-        set_path(&mut config, path, Value::String(stored.id));
+        rules::set_path(&mut config, path, Value::String(stored.id));
     }
     let configured = rules::is_configured(schema, &config, nickname.as_deref(), theme.as_deref());
     let enabled = hired_agents::enabled_goal_count(c.reborrow(), &h.id).await?;
@@ -501,12 +496,7 @@ pub async fn finalize(
     goals_confirmed: Option<bool>,
 ) -> AppResult<Finalized> {
     let mut tx = db.begin().await?;
-    let h = hired_agents::get(tx.conn(), id, scope.customer())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    check_retained(&h, settings, actor.now)?;
-    check_writable(&h)?;
-    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    let (h, actor) = for_write(tx.conn(), settings, actor, scope, id).await?;
     let definition = definition_of(db, &h).await?;
     let configured = config_problems(&definition, &h).is_empty()
         && rules::is_configured(
@@ -587,12 +577,7 @@ pub async fn set_paused(
     paused: bool,
 ) -> AppResult<HiredAgent> {
     let mut tx = db.begin().await?;
-    let h = hired_agents::get(tx.conn(), id, scope.customer())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    check_retained(&h, settings, actor.now)?;
-    check_writable(&h)?;
-    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    let (h, actor) = for_write(tx.conn(), settings, actor, scope, id).await?;
     if hired_agents::set_paused(tx.conn(), &h.id, paused, actor.now).await? {
         let after = hired_agents::get(tx.conn(), &h.id, None)
             .await?
@@ -703,4 +688,147 @@ pub async fn deactivate_in(
     )
     .await?;
     Ok(Some(id))
+}
+
+/// Something that must be fixed before an agent can move to another version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeProblem {
+    /// `config`, or the goal's id.
+    pub place: String,
+    /// The field's path within the config or the goal (`settings.side`, `frequency`…).
+    pub path: String,
+    pub message: String,
+}
+
+/// Everything about `h` (its config, draft rules, and each goal) that version `to` refuses.
+pub fn upgrade_problems(to: &Definition, h: &HiredAgent, goals: &[Goal]) -> Vec<UpgradeProblem> {
+    let schema = &to.config_schema;
+    let config = rules::stored_config(schema, &h.config.0);
+    let mut out: Vec<UpgradeProblem> = schema::validate(
+        schema,
+        &full_config(&config, h.nickname.as_deref(), h.theme.as_deref()),
+        Mode::Draft,
+    )
+    .into_iter()
+    .map(|v| UpgradeProblem {
+        place: "config".into(),
+        path: v.path,
+        message: v.message,
+    })
+    .collect();
+    for g in goals.iter().filter(|g| g.deleted_at.is_none()) {
+        let input = crate::service::goals::GoalInput {
+            goal_instance_id: Some(g.id.clone()),
+            goal_template_id: g.goal_template_id.clone(),
+            frequency: g.frequency.clone(),
+            settings: g.settings.0.clone(),
+            enabled: Some(g.enabled),
+            row_version: None,
+        };
+        for v in crate::service::goals::check(to, &input).0 {
+            out.push(UpgradeProblem {
+                place: g.id.clone(),
+                path: v.path,
+                message: v.message,
+            });
+        }
+    }
+    out
+}
+
+/// Moves a hired agent to a newer published version of its type: nothing changes unless its
+/// config and every goal are valid for that version, checked and applied in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn upgrade(
+    db: &Db,
+    keys: &Keys,
+    settings: &BillingSettings,
+    actor: &Actor,
+    scope: &Scope,
+    id: &str,
+    to_version: &str,
+    row_version: Option<i64>,
+) -> AppResult<Saved> {
+    let mut tx = db.begin().await?;
+    let (h, actor) = for_write(tx.conn(), settings, actor, scope, id).await?;
+    let to = upgrade_target(db, &h, to_version).await?;
+    let goals = hired_agents::goals_of(tx.conn(), &h.id).await?;
+    let problems = upgrade_problems(&to, &h, &goals);
+    if !problems.is_empty() {
+        return Err(AppError::invalid(
+            problems
+                .into_iter()
+                .map(|p| {
+                    Violation::new(
+                        if p.place == "config" {
+                            format!("config.{}", p.path)
+                        } else {
+                            format!("goals.{}.{}", p.place, p.path)
+                        },
+                        p.message,
+                    )
+                })
+                .collect(),
+        ));
+    }
+    for g in &goals {
+        let t = to.template(&g.goal_template_id).ok_or(AppError::NotFound)?;
+        let merged = schema::with_defaults(&t.settings_schema.fields, &g.settings.0);
+        if merged != g.settings.0
+            && !hired_agents::update_goal(
+                tx.conn(),
+                &g.id,
+                g.row_version,
+                &g.goal_template_id,
+                &g.frequency,
+                &merged,
+                g.enabled,
+                actor.now,
+            )
+            .await?
+        {
+            return Err(changed_meanwhile());
+        }
+    }
+    let saved = apply_edit(
+        tx.conn(),
+        keys,
+        &actor,
+        &h,
+        &to,
+        Edit {
+            config: Some(h.config.0.clone()),
+            row_version,
+            ..Edit::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// The published version `to_version` of the agent's type, newer than its own; 404 otherwise.
+pub async fn upgrade_target(db: &Db, h: &HiredAgent, to_version: &str) -> AppResult<Definition> {
+    use crate::domain::version::Version;
+    let v = catalog::get(db, &h.agent_type_id, to_version)
+        .await?
+        .filter(|v| v.row.status == catalog::PUBLISHED)
+        .ok_or(AppError::NotFound)?;
+    let newer = match (
+        Version::parse(to_version),
+        Version::parse(&h.agent_type_version),
+    ) {
+        (Some(a), Some(b)) => a.sort_key() > b.sort_key(),
+        _ => false,
+    };
+    if !newer {
+        return Err(AppError::Conflict {
+            code: ErrorCode::StatusChangeRefused,
+            message: format!(
+                "{to_version} is not newer than the agent's version {}.",
+                h.agent_type_version
+            ),
+        });
+    }
+    Ok(v.definition)
 }

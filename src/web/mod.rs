@@ -3,6 +3,7 @@
 pub mod account;
 pub mod acting;
 pub mod admin;
+pub mod agents;
 pub mod api;
 pub mod api_credentials;
 pub mod api_payments;
@@ -57,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(portal::routes)
         .configure(hire::routes)
         .configure(subscription_pages::routes)
+        .configure(agents::routes)
         .configure(billing_docs::routes)
         .configure(health::routes)
         .configure(schema_forms::routes)

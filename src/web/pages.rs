@@ -130,6 +130,7 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         ],
         Some(Role::Customer) => vec![
             ("/portal", "Home"),
+            ("/portal/agents", "My agents"),
             ("/portal/catalog", "Catalog"),
             ("/portal/billing", "Billing"),
         ],

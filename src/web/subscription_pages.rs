@@ -3,7 +3,7 @@
 //! undo), and every order with its invoice and receipt. Past its retention it answers 410.
 //!
 //! Statements per request, besides the session: the page 4 (subscription, orders, invoices,
-//! receipts), for staff 5 (its history); cancel/undo 1 transaction.
+//! receipts, its hired agent), for staff 6 (its history); cancel/undo 1 transaction.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -56,6 +56,9 @@ struct SubscriptionPage {
     periods: Vec<PeriodLine>,
     /// Staff see the subscription's history.
     audit: Vec<AuditRow>,
+    /// Its hired agent, once set up: (id) and name.
+    agent_id: Option<String>,
+    agent_name: String,
 }
 
 async fn show(
@@ -95,6 +98,8 @@ async fn show(
                 .map(|r| (r.id.clone(), r.number.clone())),
         })
         .collect();
+    let agent =
+        crate::service::hired_agents::by_subscription(&state.db, b, scope, &sub.id, now).await?;
     let role = principal.user.role;
     let audit = if role.is_staff() {
         activity::history_of(&state.db, "subscription", &sub.id, 50)
@@ -118,6 +123,11 @@ async fn show(
             retention_until: subscriptions::retention_expires_at(&sub, b).map(Ts),
             periods,
             audit,
+            agent_name: agent
+                .as_ref()
+                .map(|h| h.name().to_string())
+                .unwrap_or_default(),
+            agent_id: agent.map(|h| h.id),
             sub,
         },
     )

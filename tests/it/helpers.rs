@@ -365,6 +365,55 @@ impl TestApp {
         }
     }
 
+    /// The app's clock now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Whether `needle` appears anywhere in the database: in the SQLite file (and its write-ahead
+    /// log) byte for byte, or in any row of any PostgreSQL table as text.
+    pub async fn database_contains(&self, needle: &str) -> bool {
+        match &self.db {
+            Db::Sqlite(p) => {
+                // Checkpoint so every page is in the main file, then read the files themselves.
+                sqlx::query("PRAGMA wal_checkpoint(FULL)")
+                    .execute(p)
+                    .await
+                    .unwrap();
+                let file = self.test_db.sqlite_file().expect("a SQLite file");
+                let mut paths = vec![file.clone()];
+                paths.push(std::path::PathBuf::from(format!("{}-wal", file.display())));
+                paths
+                    .iter()
+                    .filter_map(|f| std::fs::read(f).ok())
+                    .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            }
+            Db::Postgres(p) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                )
+                .fetch_all(p)
+                .await
+                .unwrap();
+                for t in tables {
+                    let sql = format!(
+                        "SELECT COUNT(*) FROM \"{t}\" x WHERE CAST(x AS TEXT) LIKE '%' || $1 || '%'"
+                    );
+                    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .bind(needle)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    if n > 0 {
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+
     /// A connection pool of our own on the same database (to inspect it like another instance would).
     pub async fn second_db(&self) -> Db {
         Db::connect(&self.test_db.url, &PoolSettings::default())
