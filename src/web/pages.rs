@@ -146,6 +146,10 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         ("/portal/invoices/", "/portal/billing"),
         ("/portal/receipts/", "/portal/billing"),
     ];
+    // The setup wizard lives under a subscription but belongs to the agents.
+    if path.starts_with("/portal/subscriptions/") && path.contains("/setup") {
+        return nav_for(role, "/portal/agents");
+    }
     let path = SECTIONS
         .iter()
         .find(|(prefix, _)| path.starts_with(prefix))

@@ -12,6 +12,7 @@ mod api_tokens;
 mod audit;
 mod billing;
 mod browser;
+mod browser_agents;
 mod browser_billing;
 mod browser_catalog;
 mod browser_customers;
