@@ -591,3 +591,159 @@ async fn marketing_platform_secrets_become_credentials_one_per_platform(engine: 
     assert!(page.contains("id=\"f-config-platform_credentials-error\" role=\"status\">CRED-"));
 }
 crate::both_engines!(marketing_platform_secrets_become_credentials_one_per_platform);
+
+/// Publishes trading 1.1.0: interval at most 30 s, a new optional field with a default, and the
+/// close-position reminder weekly only.
+async fn publish_trading_1_1(app: &crate::helpers::TestApp) {
+    use agentdesk::service::catalog;
+    let actor = fx::actor(app);
+    let from = catalog::get(&app.db, TRADING, "1.0.0")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut doc = from.row.document.0.clone();
+    doc["version"] = json!("1.1.0");
+    for f in doc["config_schema"]["fields"].as_array_mut().unwrap() {
+        if f["key"] == "interval_seconds" {
+            f["max"] = json!(30);
+        }
+    }
+    doc["config_schema"]["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "max_daily_trades", "label": "Max trades per day", "type": "integer",
+            "required": false, "description": null, "options": null, "item_type": null, "default": 5}));
+    for t in doc["goal_templates"].as_array_mut().unwrap() {
+        if t["goal_template_id"] == "trading.close_position_reminder.v1" {
+            t["default_frequency"] = json!("weekly");
+            t["allowed_frequencies"] = json!(["weekly"]);
+        }
+    }
+    catalog::create_draft(&app.db, &actor, &doc).await.unwrap();
+    catalog::transition(&app.db, &actor, TRADING, "1.1.0", "published")
+        .await
+        .unwrap();
+}
+
+async fn an_upgrade_lists_what_to_fix_then_applies_everything_at_once(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let id = fx::configured_trading(&app, &c, "Desk").await;
+    let goal = fx::add_goal(
+        &app,
+        &c,
+        &id,
+        "trading.close_position_reminder.v1",
+        "daily",
+        json!({"window_local_time": "15:15"}),
+    )
+    .await;
+    publish_trading_1_1(&app).await;
+    let agent = format!("/portal/agents/{id}");
+    let (_, page) = c.client.page(&agent).await;
+    assert!(page.contains("Upgrade to version 1.1.0"));
+
+    // Blocked: the interval and the goal's frequency; each links to where it is fixed.
+    let (status, page) = c.client.page(&format!("{agent}/upgrade?to=1.1.0")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("max_daily_trades"),
+        "the schema diff names the new field"
+    );
+    assert!(
+        page.contains("Interval (seconds) must be at most 30"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("{agent}/configuration#f-config-interval_seconds")));
+    assert!(page.contains(&format!("{agent}/goals/{goal}/edit")));
+    assert!(page.contains("allows only: weekly"));
+    let version = app
+        .text("SELECT CAST(row_version AS TEXT) FROM hired_agents")
+        .await;
+    let res = c
+        .client
+        .post_form(
+            &format!("{agent}/upgrade"),
+            &[("to", "1.1.0"), ("row_version", &version)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.text("SELECT agent_type_version FROM hired_agents")
+            .await,
+        "1.0.0",
+        "nothing changed"
+    );
+
+    // Fixed under the current version, the upgrade applies config and goals together.
+    let version = app
+        .text("SELECT CAST(row_version AS TEXT) FROM hired_agents")
+        .await;
+    let mut fields = trading_fields("", "BTC");
+    fields.retain(|(k, _)| *k != "config.interval_seconds");
+    fields.extend([
+        ("config.interval_seconds", "30"),
+        ("config.nickname", "Desk"),
+        ("config.theme", "dark"),
+        ("_row_version", version.as_str()),
+    ]);
+    let res = c
+        .client
+        .post_form(&format!("{agent}/configuration"), &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = c
+        .client
+        .post_form(
+            &format!("{agent}/goals/{goal}"),
+            &[
+                ("settings.window_local_time", "15:15"),
+                ("frequency", "weekly"),
+                ("enabled", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = c.client.page(&format!("{agent}/upgrade?to=1.1.0")).await;
+    assert!(page.contains("are valid for version 1.1.0"), "{page}");
+    let version = app
+        .text("SELECT CAST(row_version AS TEXT) FROM hired_agents")
+        .await;
+    let res = c
+        .client
+        .post_form(
+            &format!("{agent}/upgrade"),
+            &[("to", "1.1.0"), ("row_version", &version)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.text("SELECT agent_type_version FROM hired_agents")
+            .await,
+        "1.1.0"
+    );
+    assert!(
+        app.text("SELECT CAST(config AS TEXT) FROM hired_agents")
+            .await
+            .contains("max_daily_trades"),
+        "the new default is merged in"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM hired_agents WHERE configured = TRUE")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'hired_agent.upgraded'")
+            .await,
+        1
+    );
+    // Nothing newer now; an older or unknown version is not an upgrade.
+    let (status, _) = c.client.page(&format!("{agent}/upgrade?to=1.0.0")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = c.client.page(&format!("{agent}/upgrade?to=7.0.0")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+crate::both_engines!(an_upgrade_lists_what_to_fix_then_applies_everything_at_once);
