@@ -747,3 +747,153 @@ async fn an_upgrade_lists_what_to_fix_then_applies_everything_at_once(engine: En
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 crate::both_engines!(an_upgrade_lists_what_to_fix_then_applies_everything_at_once);
+
+async fn every_route_is_closed_to_other_customers_and_the_wrong_area(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let other = customer(&app).await;
+    let id = fx::configured_trading(&app, &c, "Desk").await;
+    let goal = fx::add_goal(
+        &app,
+        &c,
+        &id,
+        "trading.guardrail_report.v1",
+        "daily",
+        json!({}),
+    )
+    .await;
+    let sub = app.text("SELECT subscription_id FROM hired_agents").await;
+    let a = format!("/portal/agents/{id}");
+    for path in [
+        a.clone(),
+        format!("{a}/configuration"),
+        format!("{a}/goals"),
+        format!("{a}/goals/new?template=trading.guardrail_report.v1"),
+        format!("{a}/goals/{goal}/edit"),
+        format!("{a}/upgrade"),
+        format!("/portal/subscriptions/{sub}/setup"),
+    ] {
+        let (status, _) = other.client.page(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}");
+        let (status, _) = c.client.page(&path.replace("/upgrade", "/goals")).await;
+        assert_eq!(status, StatusCode::OK, "the owner sees {path}");
+    }
+    for path in [
+        format!("{a}/pause"),
+        format!("{a}/resume"),
+        format!("{a}/activate"),
+        format!("{a}/configuration"),
+        format!("{a}/configuration/validate"),
+        format!("{a}/goals"),
+        format!("{a}/goals/validate?template=trading.guardrail_report.v1"),
+        format!("{a}/goals/{goal}"),
+        format!("{a}/goals/{goal}/toggle"),
+        format!("{a}/goals/{goal}/delete"),
+        format!("{a}/upgrade"),
+        format!("/portal/subscriptions/{sub}/setup/1"),
+        format!("/portal/subscriptions/{sub}/setup/1/validate"),
+        format!("/portal/subscriptions/{sub}/setup/4"),
+    ] {
+        let res = other.client.post_form(&path, &[("to", "1.0.0")]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "POST {path}");
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM goal_instances WHERE enabled = TRUE AND deleted_at IS NULL"
+        )
+        .await,
+        1,
+        "nothing changed"
+    );
+    // Customers stay out of /admin; staff act from /admin, not as a customer in /portal.
+    let (status, _) = c.client.page(&format!("/admin/hired-agents/{id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (op, _) = app.user_with_role("operator").await;
+    let (status, _) = op.page(&a).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = op.page(&format!("/admin/hired-agents/{id}/goals")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+crate::both_engines!(every_route_is_closed_to_other_customers_and_the_wrong_area);
+
+async fn each_widget_shows_its_own_error_and_goals_show_when_they_are_due(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let id = fx::hire(&app, &c, fx::MARKETING, "Clinic").await;
+    let version = app
+        .text("SELECT CAST(row_version AS TEXT) FROM hired_agents")
+        .await;
+    let res = c
+        .client
+        .post_form(
+            &format!("/portal/agents/{id}/configuration"),
+            &[
+                ("_row_version", version.as_str()),
+                ("config.nickname", "Clinic"),
+                ("config.theme", "neon"),
+                ("config.primary_language", "fr"),
+                ("config.platforms_enabled.__present", "1"),
+                ("config.platforms_enabled", "myspace"),
+                ("config.offerings_services.__present", "1"),
+                ("config.offerings_services", "Dental"),
+                ("config.constraints.__present", "1"),
+                ("config.constraints.__key", "tone"),
+                ("config.constraints.__value", "calm"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    for (id, words) in [
+        (
+            "f-config-theme",
+            "Theme must be one of default, dark or light.",
+        ),
+        ("f-config-primary_language", "Primary language"),
+        ("f-config-platforms_enabled", "Platforms enabled"),
+    ] {
+        let slot = format!("id=\"{id}-error\" role=\"status\">");
+        let at = page.find(&slot).unwrap_or_else(|| panic!("no slot {id}")) + slot.len();
+        assert!(
+            page[at..].starts_with(words),
+            "{id}: {}",
+            &page[at..at + 80]
+        );
+    }
+    assert!(page.contains("value=\"Dental\""), "entries are kept");
+    assert_eq!(
+        app.text("SELECT COALESCE(theme, '') FROM hired_agents")
+            .await,
+        "",
+        "nothing saved"
+    );
+
+    // A weekly goal is due at the start of the next ISO week in the agent's timezone.
+    let t = fx::configured_trading(&app, &c, "Desk").await;
+    fx::add_goal(
+        &app,
+        &c,
+        &t,
+        "trading.close_position_reminder.v1",
+        "weekly",
+        json!({"window_local_time": "09:30"}),
+    )
+    .await;
+    let tz: chrono_tz::Tz = "Asia/Kolkata".parse().unwrap();
+    let due = agentdesk::domain::schedule::next_due(
+        agentdesk::domain::schedule::Frequency::Weekly,
+        app.now(),
+        tz,
+    )
+    .unwrap()
+    .with_timezone(&tz);
+    let (_, page) = c.client.page(&format!("/portal/agents/{t}/goals")).await;
+    let expected = format!("Next due {}", due.format("%a %d %b %Y, %H:%M %Z"));
+    assert!(page.contains(&expected), "{expected}");
+    assert!(expected.contains("Mon") && expected.contains("00:00 IST"));
+}
+crate::both_engines!(each_widget_shows_its_own_error_and_goals_show_when_they_are_due);
