@@ -1,5 +1,5 @@
-//! Coupon checkout (SPEC §4): one transaction creates the subscription, its first order, receipt
-//! and GST invoice (through [`issue_period`], as renewals do), and their audit entries. An
+//! Coupon checkout (SPEC §4): one transaction creates the subscription, its (empty) hired agent,
+//! its first order, receipt and GST invoice (through [`issue_period`], as renewals do), and their audit entries. An
 //! idempotency key makes a repeated checkout replay the first answer.
 
 use chrono::{DateTime, Utc};
@@ -303,6 +303,8 @@ pub async fn checkout(
         },
     )
     .await?;
+    // Its agent exists from the start, so staff can set it up for the customer too.
+    crate::service::hired_agents::create_in(tx.conn(), actor, &sub, None).await?;
     let issued = issue_period(
         tx.conn(),
         settings,

@@ -207,34 +207,51 @@ pub async fn save_for_subscription(
         });
     }
     let actor = actor.clone().on_behalf_if_staff(scope, &sub.customer_id);
+    let agent_id = edit.agent_id.as_deref().filter(|a| !a.trim().is_empty());
+    let created = create_in(tx.conn(), &actor, &sub, agent_id).await?;
+    let h = hired_agents::by_subscription(tx.conn(), &sub.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let definition = definition_of(db, &h).await?;
+    let mut saved = apply_edit(tx.conn(), keys, &actor, &h, &definition, edit).await?;
+    tx.commit().await?;
+    saved.created = created;
+    Ok(saved)
+}
+
+/// Creates a subscription's hired agent (empty: no nickname, theme or config yet) with its audit
+/// entry, inside the caller's transaction; false when it has one already. Checkout calls it, so
+/// every subscription has its agent from the start.
+pub async fn create_in(
+    mut c: Conn<'_>,
+    actor: &Actor,
+    sub: &subscriptions::Subscription,
+    agent_id: Option<&str>,
+) -> AppResult<bool> {
     let id = new_id("HAI");
     let created = hired_agents::insert(
-        tx.conn(),
+        c.reborrow(),
         &NewHiredAgent {
             id: &id,
             subscription_id: &sub.id,
             customer_id: &sub.customer_id,
-            agent_id: edit
-                .agent_id
-                .as_deref()
-                .filter(|a| !a.trim().is_empty())
-                .or(sub.agent_id.as_deref()),
+            agent_id: agent_id.or(sub.agent_id.as_deref()),
             agent_type_id: &sub.agent_type_id,
             agent_type_version: &sub.agent_type_version,
         },
         actor.now,
     )
     .await?;
-    let h = hired_agents::by_subscription(tx.conn(), &sub.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     if created {
+        let h = hired_agents::get(c.reborrow(), &id, None)
+            .await?
+            .ok_or(AppError::NotFound)?;
         audit::record(
-            tx.conn(),
-            &actor,
+            c,
+            actor,
             Change {
                 entity_type: "hired_agent",
-                entity_id: &h.id,
+                entity_id: &id,
                 action: "hired_agent.created",
                 before: None,
                 after: Some(h.audit_json()),
@@ -242,11 +259,7 @@ pub async fn save_for_subscription(
         )
         .await?;
     }
-    let definition = definition_of(db, &h).await?;
-    let mut saved = apply_edit(tx.conn(), keys, &actor, &h, &definition, edit).await?;
-    tx.commit().await?;
-    saved.created = created;
-    Ok(saved)
+    Ok(created)
 }
 
 /// Saves a change to a hired agent.

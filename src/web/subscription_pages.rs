@@ -59,6 +59,8 @@ struct SubscriptionPage {
     /// Its hired agent, once set up: (id) and name.
     agent_id: Option<String>,
     agent_name: String,
+    /// The customer's next step with the agent: (link, label).
+    agent_next: (String, &'static str),
 }
 
 async fn show(
@@ -127,6 +129,19 @@ async fn show(
                 .as_ref()
                 .map(|h| h.name().to_string())
                 .unwrap_or_default(),
+            agent_next: match &agent {
+                Some(h) if h.trial_status != "not_started" => {
+                    (format!("/portal/agents/{}", h.id), "Open your agent")
+                }
+                Some(h) if h.nickname.is_some() => (
+                    format!("/portal/subscriptions/{}/setup", sub.id),
+                    "Continue agent setup",
+                ),
+                _ => (
+                    format!("/portal/subscriptions/{}/setup", sub.id),
+                    "Set up your agent",
+                ),
+            },
             agent_id: agent.map(|h| h.id),
             sub,
         },

@@ -310,9 +310,17 @@ async fn my_agents(
             goals: goals.len(),
         });
     }
+    // Bought but not set up yet: an agent without a nickname (or, for subscriptions older than
+    // hired agents, none at all).
     let to_set_up = subs
         .iter()
-        .filter(|s| s.status == "active" && !agents.iter().any(|h| h.subscription_id == s.id))
+        .filter(|s| s.status == "active")
+        .filter(|s| {
+            agents
+                .iter()
+                .find(|h| h.subscription_id == s.id)
+                .is_none_or(|h| h.nickname.is_none())
+        })
         .map(|s| (s.id.clone(), s.display_name.clone()))
         .collect();
     render(
