@@ -197,4 +197,15 @@ async fn a_customer_sets_up_an_agent_and_meets_an_operators_change(engine: Engin
     see(&c, "on behalf of").await;
     snap(&c, "agents-12-admin-configuration").await;
     assert_no_sideways_scroll(&c).await;
+
+    // A newer version: the upgrade page lists what blocks it (the interval is now at most 30 s).
+    crate::hired_agents::publish_trading_1_1(&app).await;
+    c.goto(&format!("{}/admin/hired-agents/{id}", app.base))
+        .await
+        .unwrap();
+    click(&c, "main a[href$='/upgrade?to=1.1.0']").await;
+    see(&c, "Upgrade from 1.0.0 to 1.1.0").await;
+    see(&c, "must be at most 30").await;
+    snap(&c, "agents-13-upgrade-blocked").await;
+    assert_no_sideways_scroll(&c).await;
 }

@@ -594,7 +594,7 @@ crate::both_engines!(marketing_platform_secrets_become_credentials_one_per_platf
 
 /// Publishes trading 1.1.0: interval at most 30 s, a new optional field with a default, and the
 /// close-position reminder weekly only.
-async fn publish_trading_1_1(app: &crate::helpers::TestApp) {
+pub async fn publish_trading_1_1(app: &crate::helpers::TestApp) {
     use agentdesk::service::catalog;
     let actor = fx::actor(app);
     let from = catalog::get(&app.db, TRADING, "1.0.0")
