@@ -865,6 +865,35 @@ async fn each_widget_shows_its_own_error_and_goals_show_when_they_are_due(engine
         );
     }
     assert!(page.contains("value=\"Dental\""), "entries are kept");
+    // Bidi overrides and NUL are refused at the door; a huge nickname next to its field.
+    let sub = app.text("SELECT subscription_id FROM hired_agents").await;
+    for bad in ["Desk\u{202E}toB", "Desk\0Bot"] {
+        let res = c
+            .client
+            .post_form(
+                &format!("/portal/subscriptions/{sub}/setup/1"),
+                &[("config.nickname", bad)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("config.nickname"));
+    }
+    let long = "x".repeat(3000);
+    let res = c
+        .client
+        .post_form(
+            &format!("/portal/subscriptions/{sub}/setup/1"),
+            &[("config.nickname", long.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains(
+        "id=\"f-config-nickname-error\" role=\"status\">A nickname is at most 200 characters."
+    ));
+    assert_eq!(
+        app.text("SELECT nickname FROM hired_agents").await,
+        "Clinic"
+    );
     assert_eq!(
         app.text("SELECT COALESCE(theme, '') FROM hired_agents")
             .await,
