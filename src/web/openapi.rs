@@ -89,6 +89,7 @@ pub fn all_endpoints() -> Vec<Endpoint> {
     all.extend(super::api::endpoints());
     all.extend(super::api_payments::endpoints());
     all.extend(super::api_credentials::endpoints());
+    all.extend(super::api_hired_agents::endpoints());
     all
 }
 
@@ -335,6 +336,8 @@ fn base() -> Value {
                 paths): hire, cancel at period end, undo, the period-end pass."},
             {"name": "credentials", "description": "Customers' secrets (API keys, tokens): \
                 write-only, stored encrypted, named in configurations by `credential_ref`."},
+            {"name": "hired agents", "description": "Hired agents (the Phase-1 paths): drafts of \
+                their configuration, finalize and the trial, pause and resume, goals, trial status."},
             {"name": "invoices", "description": "GST invoices, amounts in paise; append-only."},
             {"name": "receipts", "description": "Payment receipts, amounts in paise; append-only."},
         ],

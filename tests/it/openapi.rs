@@ -842,6 +842,127 @@ async fn documented_responses_are_what_the_api_answers(engine: Engine) {
         .expect(&mut c, "GET", "/api/v1/credentials", &[], None, OK)
         .await;
 
+    // Hired agents, goals and trial status, on the subscription bought above.
+    const DRAFT: &str = "/api/v1/hired-agents/draft";
+    const AGENT: &str = "/api/v1/hired-agents/{id}";
+    const GOALS: &str = "/api/v1/hired-agents/{id}/goals";
+    let body = || {
+        Some(Json(
+            json!({"subscription_id": sub, "nickname": "Desk", "theme": "dark"}),
+        ))
+    };
+    let agent = customer.expect(&mut c, "PUT", DRAFT, &[], body(), OK).await;
+    let agent_id = agent["hired_instance_id"].as_str().unwrap().to_string();
+    let id = &[agent_id.as_str()];
+    let stale = Some(Json(
+        json!({"subscription_id": sub, "nickname": "Old", "row_version": 0}),
+    ));
+    let conflict = customer
+        .expect(&mut c, "PUT", DRAFT, &[], stale, CONFLICT)
+        .await;
+    assert_eq!(conflict["current"]["hired_instance_id"], agent_id.as_str());
+    let wrong = Some(Json(
+        json!({"subscription_id": sub, "config": {"exchange_provider": "nope"}}),
+    ));
+    customer
+        .expect(&mut c, "PUT", DRAFT, &[], wrong, UNPROCESSABLE_ENTITY)
+        .await;
+    customer
+        .expect(&mut c, "GET", "/api/v1/hired-agents", &[], None, OK)
+        .await;
+    admin
+        .expect(
+            &mut c,
+            "GET",
+            "/api/v1/hired-agents",
+            &[],
+            None,
+            BAD_REQUEST,
+        )
+        .await;
+    customer.expect(&mut c, "GET", AGENT, id, None, OK).await;
+    customer
+        .expect(&mut c, "GET", AGENT, &["HAI-none"], None, NOT_FOUND)
+        .await;
+    customer
+        .expect(
+            &mut c,
+            "GET",
+            "/api/v1/hired-agents/by-subscription/{subscription_id}",
+            &[sub],
+            None,
+            OK,
+        )
+        .await;
+    let goal = Some(Json(
+        json!({"goal_template_id": "trading.guardrail_report.v1", "frequency": "daily"}),
+    ));
+    let goal = customer.expect(&mut c, "PUT", GOALS, id, goal, OK).await;
+    let goal_id = goal["goal_instance_id"].as_str().unwrap().to_string();
+    let stale = Some(Json(
+        json!({"goal_instance_id": goal_id, "goal_template_id": "trading.guardrail_report.v1", "frequency": "daily", "row_version": 9}),
+    ));
+    customer
+        .expect(&mut c, "PUT", GOALS, id, stale, CONFLICT)
+        .await;
+    customer.expect(&mut c, "GET", GOALS, id, None, OK).await;
+    let finalized = customer
+        .expect(
+            &mut c,
+            "POST",
+            "/api/v1/hired-agents/{id}/finalize",
+            id,
+            Some(Json(json!({"goals_completed": true}))),
+            OK,
+        )
+        .await;
+    assert!(finalized["missing"].is_array());
+    for action in ["pause", "resume"] {
+        customer
+            .expect(
+                &mut c,
+                "POST",
+                &format!("/api/v1/hired-agents/{{id}}/{action}"),
+                id,
+                None,
+                OK,
+            )
+            .await;
+    }
+    customer
+        .expect(&mut c, "GET", "/api/v1/trial-status", &[], None, OK)
+        .await;
+    customer
+        .expect(
+            &mut c,
+            "GET",
+            "/api/v1/trial-status/by-subscription/{subscription_id}",
+            &[sub],
+            None,
+            OK,
+        )
+        .await;
+    let trial_end = "/api/v1/hired-agents/process-trial-end";
+    admin
+        .expect(&mut c, "POST", trial_end, &[], Some(Json(json!({}))), OK)
+        .await;
+    viewer
+        .expect(&mut c, "POST", trial_end, &[], None, FORBIDDEN)
+        .await;
+    customer
+        .expect(
+            &mut c,
+            "DELETE",
+            &format!("{GOALS}?goal_instance_id={goal_id}"),
+            id,
+            None,
+            OK,
+        )
+        .await;
+    customer
+        .expect(&mut c, "DELETE", GOALS, id, None, BAD_REQUEST)
+        .await;
+
     // The check bites: a body of the wrong shape is refused.
     let me_schema = validator_for(&c.doc, &json!({"$ref": "#/components/schemas/Me"}));
     assert!(me_schema.is_valid(&me));
