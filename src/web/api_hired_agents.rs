@@ -148,7 +148,7 @@ struct HiredAgentInstance {
     /// `HAI-…`
     hired_instance_id: String,
     subscription_id: String,
-    /// The Phase-1 listing id given at checkout or on the first draft (`AGT-TRD-…`), if any.
+    /// The Phase-1 listing id given at checkout (`AGT-TRD-…`), if any.
     agent_id: Option<String>,
     agent_type_id: String,
     /// The exact version the agent is pinned to.
@@ -394,9 +394,10 @@ struct SubscriptionPath {
 /// Phase 1's `HiredAgentDraftUpsertRequest`, plus `row_version`.
 #[derive(Deserialize, ToSchema)]
 struct DraftBody {
-    /// The subscription whose hired agent this is (created on its first draft).
+    /// The subscription whose hired agent this is.
     subscription_id: String,
-    /// A Phase-1 listing id (`AGT-TRD-…`), kept when the agent is created.
+    /// A Phase-1 listing id (`AGT-TRD-…`): used only if the agent is created here; checkout
+    /// creates it, so the listing id given at checkout is the one kept.
     #[serde(default)]
     agent_id: Option<String>,
     /// Staff: the customer acted for. Customers: their own or nothing.
@@ -504,7 +505,7 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(
 // ---------------------------------------------------------------------------------------------
 // Hired agents.
 
-/// Save a hired agent's draft (create it on the subscription's first draft).
+/// Save a hired agent's draft (the subscription's agent, created with it at checkout).
 ///
 /// Missing required values are accepted (listed in `missing_values`); a value that is present and
 /// wrong is refused with 422 naming it (`config.risk_limits.max_units_per_order`), and so is a raw
@@ -653,7 +654,7 @@ async fn get_hired_agent(
     Ok(HttpResponse::Ok().json(HiredAgentInstance::of(&h, b)))
 }
 
-/// The hired agent of a subscription (404 before its first draft).
+/// The hired agent of a subscription (404 when it has none).
 #[utoipa::path(
     get,
     path = "/api/v1/hired-agents/by-subscription/{subscription_id}",

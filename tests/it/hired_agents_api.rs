@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::agents_fixture::{self as fx, MARKETING, trading_config};
-use crate::billing::{CustomerUser, TRADING, api, customer};
+use crate::billing::{CustomerUser, TRADING, api, checkout, customer};
 use crate::helpers::{Engine, TestApp, spawn_app};
 
 crate::both_engines!(
@@ -87,14 +87,22 @@ async fn drafts_are_saved_replaced_and_validated_as_the_request_names_them(engin
         return;
     };
     let c = customer(&app).await;
-    let sub = fx::subscribe(&app, &c, TRADING).await;
+    let (s, done) = checkout(
+        &app,
+        &c.token,
+        None,
+        json!({"coupon_code": "WAOOAW100", "agent_id": "AGT-TRD-DELTA-001", "agent_type_id": TRADING, "duration": "monthly"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    let sub = done["subscription_id"].as_str().unwrap().to_string();
 
-    // The first draft creates the agent; missing values are accepted and listed.
+    // The first draft fills the subscription's agent in; missing values are accepted and listed.
     let (s, h) = draft(
         &app,
         &c,
         &sub,
-        json!({"nickname": "Desk", "agent_id": "AGT-TRD-DELTA-001", "agent_type_id": TRADING}),
+        json!({"nickname": "Desk", "agent_type_id": TRADING}),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{h}");
