@@ -140,3 +140,16 @@ pub async fn renew(
         .bind(id).bind(period_end).bind(next_end).bind(now))?;
     Ok(n == 1)
 }
+
+/// True when the subscription is active; on PostgreSQL its row is share-locked until the
+/// transaction ends, so it cannot end (or renew) under a write that relies on it being active.
+pub async fn keep_active(c: Conn<'_>, id: &str) -> sqlx::Result<bool> {
+    let sql = if c.engine() == super::Engine::Postgres {
+        "SELECT COUNT(*) FROM (SELECT 1 FROM subscriptions WHERE id = $1 AND status = 'active' FOR SHARE) x"
+    } else {
+        "SELECT COUNT(*) FROM subscriptions WHERE id = $1 AND status = 'active'"
+    };
+    let n: i64 =
+        on_conn!(c, e => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(e).await)?;
+    Ok(n == 1)
+}

@@ -130,9 +130,8 @@ pub async fn upsert(
     hired_agent_id: &str,
     input: &GoalInput,
 ) -> AppResult<Goal> {
-    let h = agents::get(db, settings, scope, hired_agent_id, actor.now).await?;
-    agents::check_writable(&h)?;
-    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    let mut tx = db.begin().await?;
+    let (h, actor) = agents::for_write(tx.conn(), settings, actor, scope, hired_agent_id).await?;
     let definition = definition_of(db, &h).await?;
     let (problems, goal_settings) = check(&definition, input);
     if !problems.is_empty() {
@@ -140,7 +139,6 @@ pub async fn upsert(
     }
     let frequency = input.frequency.trim().to_lowercase();
     let template_id = input.goal_template_id.trim().to_string();
-    let mut tx = db.begin().await?;
     let requested = input
         .goal_instance_id
         .as_deref()
@@ -243,10 +241,8 @@ pub async fn delete(
     hired_agent_id: &str,
     goal_id: &str,
 ) -> AppResult<bool> {
-    let h = agents::get(db, settings, scope, hired_agent_id, actor.now).await?;
-    agents::check_writable(&h)?;
-    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
     let mut tx = db.begin().await?;
+    let (h, actor) = agents::for_write(tx.conn(), settings, actor, scope, hired_agent_id).await?;
     let Some(g) = hired_agents::goal(tx.conn(), goal_id).await? else {
         return Ok(false);
     };

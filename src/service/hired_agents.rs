@@ -73,18 +73,26 @@ pub fn trial_status(h: &HiredAgent) -> TrialStatus {
 
 /// The agent a write is about, read inside the write's transaction: within the scope, retained,
 /// with an active subscription; and the actor, on the customer's behalf when staff.
-async fn for_write(
-    c: Conn<'_>,
+pub async fn for_write(
+    mut c: Conn<'_>,
     settings: &BillingSettings,
     actor: &Actor,
     scope: &Scope,
     id: &str,
 ) -> AppResult<(HiredAgent, Actor)> {
-    let h = hired_agents::get(c, id, scope.customer())
+    let h = hired_agents::get(c.reborrow(), id, scope.customer())
         .await?
         .ok_or(AppError::NotFound)?;
     check_retained(&h, settings, actor.now)?;
     check_writable(&h)?;
+    // Holds the subscription active until this write commits: a period-end pass ending it waits
+    // (SQLite transactions are serialised already).
+    if !subscriptions::keep_active(c, &h.subscription_id).await? {
+        return Err(AppError::Conflict {
+            code: ErrorCode::SubscriptionNotActive,
+            message: "The subscription is not active; this hired agent is read-only.".into(),
+        });
+    }
     let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
     Ok((h, actor))
 }
@@ -200,7 +208,7 @@ pub async fn save_for_subscription(
             sub.id
         )));
     }
-    if sub.status != "active" {
+    if sub.status != "active" || !subscriptions::keep_active(tx.conn(), &sub.id).await? {
         return Err(AppError::Conflict {
             code: ErrorCode::SubscriptionNotActive,
             message: "The subscription is not active; this hired agent is read-only.".into(),
@@ -273,11 +281,7 @@ pub async fn save(
     edit: Edit,
 ) -> AppResult<Saved> {
     let mut tx = db.begin().await?;
-    let h = hired_agents::get(tx.conn(), id, scope.customer())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    check_retained(&h, settings, actor.now)?;
-    let actor = actor.clone().on_behalf_if_staff(scope, &h.customer_id);
+    let (h, actor) = for_write(tx.conn(), settings, actor, scope, id).await?;
     let definition = definition_of(db, &h).await?;
     let saved = apply_edit(tx.conn(), keys, &actor, &h, &definition, edit).await?;
     tx.commit().await?;

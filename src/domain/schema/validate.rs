@@ -74,7 +74,10 @@ pub fn validate(schema: &Schema, value: &Value, mode: Mode) -> Vec<Violation> {
     s.as_object_mut()
         .unwrap()
         .insert("$schema".into(), json!(JSON_SCHEMA_DIALECT));
+    // The raw-secret scan first: for a secret under an unknown key, "this is a raw secret" says
+    // more than "not a field of this form" (one message per path is kept).
     let mut out = vec![];
+    scan_raw_secrets(value, "", &mut out);
     match compiled(&s) {
         Err(e) => out.push(Violation::new(
             "",
@@ -94,7 +97,6 @@ pub fn validate(schema: &Schema, value: &Value, mode: Mode) -> Vec<Violation> {
     for r in &schema.rules {
         check_rule(schema, r, value, mode, &mut out);
     }
-    scan_raw_secrets(value, "", &mut out);
     dedupe(out)
 }
 
