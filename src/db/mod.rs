@@ -7,6 +7,7 @@ pub mod billing;
 pub mod credentials;
 pub mod customers;
 pub mod hired_agents;
+pub mod hired_agents_list;
 pub mod idempotency;
 pub mod jobs;
 pub mod kv;

@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod customers;
 pub mod goals;
 pub mod hired_agents;
+pub mod hired_agents_list;
 pub mod period_documents;
 pub mod phase1;
 pub mod sessions;
