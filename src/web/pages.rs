@@ -120,12 +120,14 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         Some(Role::Admin) => vec![
             ("/admin", "Dashboard"),
             ("/admin/customers", "Customers"),
+            ("/admin/hired-agents", "Hired agents"),
             ("/admin/agent-types", "Agent types"),
             ("/admin/users", "Users"),
         ],
         Some(Role::Operator | Role::Viewer) => vec![
             ("/admin", "Dashboard"),
             ("/admin/customers", "Customers"),
+            ("/admin/hired-agents", "Hired agents"),
             ("/admin/agent-types", "Agent types"),
         ],
         Some(Role::Customer) => vec![
@@ -296,6 +298,15 @@ mod tests {
         let nav = nav_for(Some(Role::Operator), "/admin/customers/CUS-1/edit");
         let current: Vec<_> = nav.iter().filter(|l| l.current).map(|l| l.href).collect();
         assert_eq!(current, ["/admin/customers"]);
+        for path in [
+            "/admin/hired-agents",
+            "/admin/hired-agents/HAI-1",
+            "/admin/hired-agents/HAI-1.config",
+        ] {
+            let nav = nav_for(Some(Role::Viewer), path);
+            let current: Vec<_> = nav.iter().filter(|l| l.current).map(|l| l.href).collect();
+            assert_eq!(current, ["/admin/hired-agents"], "{path}");
+        }
     }
 }
 

@@ -106,6 +106,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/{}/enable"),
     ("POST", "/admin/users/{}/password"),
     ("POST", "/admin/tokens/{}/revoke"),
+    ("GET", "/admin/hired-agents"),
+    ("GET", "/admin/hired-agents.csv"),
     ("GET", "/admin/agent-types"),
     ("POST", "/admin/agent-types"),
     ("GET", "/admin/agent-types/new"),

@@ -8,6 +8,7 @@ pub mod customer_billing;
 pub mod customer_detail;
 pub mod customers;
 pub mod editor;
+pub mod hired_agents;
 pub mod user_detail;
 pub mod users;
 
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin").get(dashboard))
         .configure(users::routes)
         .configure(customers::routes)
+        .configure(hired_agents::routes)
         .configure(agent_types::routes);
 }
 
