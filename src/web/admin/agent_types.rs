@@ -2,8 +2,9 @@
 //! This file: the list, a type's page and the comparison of two versions; a version's page and its
 //! form previews are in `agent_type_version`, new versions and status changes in `agent_type_new`.
 //!
-//! Statements per request, besides the session (one statement, with its user): the list 1 (one
-//! window query over the versions); a type's page 1 (its versions); a comparison 1.
+//! Statements per request, besides the session (one statement, with its user): the list 2 (one
+//! window query over the versions, the hired agents counted by type); a type's page 1 (its
+//! versions); a comparison 1.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use crate::domain::definition_diff::{self, DiffEntry};
 use crate::error::AppError;
 use crate::service::catalog::{self, PUBLISHED, StoredVersion};
+use crate::service::hired_agents_list;
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::pages::{PageCtx, render, wants_fragment};
@@ -96,7 +98,7 @@ struct ListQuery {
 async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _staff: Staff,
+    staff: Staff,
     ctx: PageCtx,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -112,17 +114,17 @@ async fn list(
         Some(status.as_str()).filter(|s| !s.is_empty()),
     )
     .await?;
+    let hires = hired_agents_list::hires_by_type(&state.db, &staff.scope()).await?;
     let items = rows
         .into_iter()
         .map(|r| TypeItem {
+            hires: hires.get(&r.agent_type_id).copied().unwrap_or(0),
             id: r.agent_type_id,
             name: r.display_name,
             version: r.version,
             status: r.status,
             draft_pending: r.draft_pending,
             versions: r.versions,
-            // Hiring arrives with the hired-agents feature; until then nobody can have hired one.
-            hires: 0,
             updated: Ts(r.updated_at),
         })
         .collect();
