@@ -1,8 +1,8 @@
 //! `/admin/customers/{id}`: one customer's page (details, users, history) for all staff, and
 //! editing its details (operators and admins), one transaction with its audit entry.
 //!
-//! Statements per request, besides the session (one statement, with its user): the page 3 (the
-//! customer, its users, its history); the edit form 1; saving 1 transaction (the locked read, the
+//! Statements per request, besides the session (one statement, with its user): the page 4 (the
+//! customer, its users, its hired agents, its history) and its billing; the edit form 1; saving 1 transaction (the locked read, the
 //! change and its audit entry; only the read when nothing changed), then the page; refused input 1
 //! (the stored name for the heading), then the form again.
 
@@ -14,6 +14,7 @@ use askama::Template;
 use crate::error::AppError;
 use crate::service::activity;
 use crate::service::customers::{self, Customer, CustomerInput, User};
+use crate::service::hired_agents;
 use crate::web::AppState;
 use crate::web::auth::{Staff, StaffWriter};
 use crate::web::forms::Form;
@@ -21,6 +22,7 @@ use crate::web::pages::{FormErrors, PageCtx, flash, render, see_other};
 use crate::web::view::{AuditRow, Ts};
 
 use super::customers::{CustomerFormPage, state_of};
+use super::hired_agents::AgentItem;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin/customers/{id}").get(detail))
@@ -33,6 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// How many of the customer's audit entries the page lists.
 const HISTORY: i64 = 25;
+/// How many of the customer's hired agents the page lists (the hired-agents list has them all).
+const HIRED: usize = 10;
 
 /// One of the customer's users as the page lists them.
 pub struct UserItem {
@@ -63,6 +67,9 @@ struct CustomerPage {
     created: Ts,
     updated: Ts,
     users: Vec<UserItem>,
+    /// The newest of its hired agents (at most `HIRED`), and how many it has.
+    hired: Vec<AgentItem>,
+    hired_count: usize,
     audit: Vec<AuditRow>,
     /// Subscriptions, orders, invoices and receipts (admin/_customer_billing.html).
     billing: super::customer_billing::CustomerBilling,
@@ -78,6 +85,13 @@ async fn detail(
     let id = path.into_inner();
     let customers::Detail { customer, users } =
         customers::detail(&state.db, &staff.scope(), &id).await?;
+    let hired = hired_agents::of_customer(&state.db, &staff.scope(), &customer.id).await?;
+    let hired_count = hired.len();
+    let hired = hired
+        .into_iter()
+        .take(HIRED)
+        .map(|h| AgentItem::new(h, staff.actor.now))
+        .collect();
     let audit = activity::history_of_customer(&state.db, &customer.id, HISTORY)
         .await?
         .into_iter()
@@ -91,6 +105,8 @@ async fn detail(
             created: Ts(customer.created_at),
             updated: Ts(customer.updated_at),
             users: users.into_iter().map(UserItem::from).collect(),
+            hired,
+            hired_count,
             audit,
             billing: super::customer_billing::load(&state, &customer.id, staff.actor.now).await?,
             customer_id: customer.id.clone(),
