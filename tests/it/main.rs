@@ -21,6 +21,7 @@ mod credentials;
 mod customers_admin;
 mod hardening;
 mod hired_agents;
+mod hired_agents_admin;
 mod hired_agents_api;
 mod login;
 mod migration_role;
