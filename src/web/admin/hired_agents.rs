@@ -281,11 +281,6 @@ impl AgentItem {
             created: Ts(h.created_at),
         }
     }
-
-    /// The created date (the time is in the `datetime` attribute and the title).
-    pub fn created_date(&self) -> String {
-        self.created.0.format("%Y-%m-%d").to_string()
-    }
 }
 
 /// The customer a list is narrowed to.
