@@ -16,6 +16,7 @@ mod browser_agents;
 mod browser_billing;
 mod browser_catalog;
 mod browser_customers;
+mod browser_hired_agents_list;
 mod cli;
 mod credentials;
 mod customers_admin;
