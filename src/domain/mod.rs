@@ -8,6 +8,8 @@ pub mod csv;
 pub mod customer;
 pub mod definition;
 pub mod definition_diff;
+pub mod deliverable_payloads;
+pub mod deliverable_states;
 pub mod diff;
 pub mod form_rows;
 pub mod forms;
