@@ -8,6 +8,7 @@ pub mod csv;
 pub mod customer;
 pub mod definition;
 pub mod definition_diff;
+pub mod deliverable_edits;
 pub mod deliverable_payloads;
 pub mod deliverable_states;
 pub mod diff;
