@@ -350,6 +350,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 t.converted_ids.len(),
                 t.not_converted_ids.len()
             );
+            println!("Drafts generated: {}.", r.drafts.generated);
             for kind in &r.skipped {
                 println!("Skipped {}: another instance is running it.", kind.as_str());
             }

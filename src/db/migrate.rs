@@ -39,6 +39,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_billing"),
     migration!(5, "0005_credentials"),
     migration!(6, "0006_hired_agents"),
+    migration!(7, "0007_deliverables"),
 ];
 
 impl Migration {
@@ -373,6 +374,11 @@ mod tests {
             "402df193846e4baba8cb1a09edf68066",
         ),
         (
+            Engine::Postgres,
+            "0007_deliverables",
+            "90dc9e1afe6518dbf76a33649459b928",
+        ),
+        (
             Engine::Sqlite,
             "0001_foundation",
             "6fb365db871a7810b68cab21669ac53a",
@@ -401,6 +407,11 @@ mod tests {
             Engine::Sqlite,
             "0006_hired_agents",
             "e97f8e515653e5aef20f858bcbb2de34",
+        ),
+        (
+            Engine::Sqlite,
+            "0007_deliverables",
+            "6409fe74cdb91b6086ba2680e2cf1a24",
         ),
     ];
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod credentials;
 pub mod customers;
+pub mod deliverables;
 pub mod hired_agents;
 pub mod hired_agents_list;
 pub mod idempotency;

@@ -3,8 +3,8 @@
 //! runs under a lease row, so one instance at a time runs it, and every run is recorded in
 //! `job_runs` with what it did. Kinds: housekeeping (expired sessions, old login attempts and
 //! idempotency keys older than a week) and
-//! subscription period ends (end or renew, exactly once), then trial ends (converted or not);
-//! drafts join as a kind of its own.
+//! subscription period ends (end or renew, exactly once), trial ends (converted or not), and
+//! drafts (one per goal and period).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::db::{Db, jobs};
 use crate::domain::actor::Actor;
 use crate::domain::billing::settings::BillingSettings;
+use crate::service::generation::{self, GenerationReport};
 use crate::service::hired_agents::{self, TrialEndReport};
 use crate::service::subscriptions::PeriodEndReport;
 use crate::service::{signin, subscriptions};
@@ -53,14 +54,17 @@ pub enum JobKind {
     Housekeeping,
     PeriodEnds,
     TrialEnds,
+    Drafts,
 }
 
 impl JobKind {
-    /// Trials end after period ends, so a trial ending with its subscription is not converted.
-    pub const ALL: [JobKind; 3] = [
+    /// Trials end after period ends, so a trial ending with its subscription is not converted;
+    /// drafts come last, so an agent whose subscription just ended gets none.
+    pub const ALL: [JobKind; 4] = [
         JobKind::Housekeeping,
         JobKind::PeriodEnds,
         JobKind::TrialEnds,
+        JobKind::Drafts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +72,7 @@ impl JobKind {
             JobKind::Housekeeping => "housekeeping",
             JobKind::PeriodEnds => "period_ends",
             JobKind::TrialEnds => "trial_ends",
+            JobKind::Drafts => "drafts",
         }
     }
 
@@ -85,6 +90,7 @@ pub struct PassReport {
     pub idempotency_keys_purged: u64,
     pub period_ends: PeriodEndReport,
     pub trial_ends: TrialEndReport,
+    pub drafts: GenerationReport,
     /// Kinds another instance was running, so this pass left them alone.
     pub skipped: Vec<JobKind>,
     pub failed: Vec<JobKind>,
@@ -116,6 +122,10 @@ pub async fn run_due(
             now,
             ..Default::default()
         },
+        drafts: GenerationReport {
+            now,
+            ..Default::default()
+        },
         ..Default::default()
     };
     // One holder per pass, so two passes of one process exclude each other as well.
@@ -140,6 +150,10 @@ pub async fn run_due(
             }),
             JobKind::PeriodEnds => json!(report.period_ends),
             JobKind::TrialEnds => json!(report.trial_ends),
+            JobKind::Drafts => json!({
+                "generated": report.drafts.generated,
+                "deliverable_ids": report.drafts.deliverable_ids,
+            }),
         };
         let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
         if let Some(e) = &error {
@@ -194,6 +208,12 @@ async fn run_one(
             report.trial_ends = hired_agents::process_trial_end(db, &actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        JobKind::Drafts => {
+            report.drafts = generation::run_due(db, now, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(generated = report.drafts.generated, "drafts generated");
         }
     }
     Ok(())

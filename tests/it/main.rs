@@ -20,6 +20,7 @@ mod browser_hired_agents_list;
 mod cli;
 mod credentials;
 mod customers_admin;
+mod generation;
 mod hardening;
 mod hired_agents;
 mod hired_agents_admin;

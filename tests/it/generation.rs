@@ -1,0 +1,248 @@
+//! Draft generation: one draft per goal and period in the agent's timezone, exactly once however
+//! many passes run at once, and none for paused, unconfigured or ended agents or on-demand goals.
+
+use agentdesk::domain::actor::Scope;
+use agentdesk::domain::billing::settings::BillingSettings;
+use agentdesk::service::generation;
+use agentdesk::service::hired_agents::{self, Edit};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::agents_fixture::{self as fx};
+use crate::billing::{CustomerUser, customer};
+use crate::helpers::{Engine, TestApp, spawn_app};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+async fn set_timezone(app: &TestApp, c: &CustomerUser, id: &str, tz: &str) {
+    let mut config = fx::trading_config(&app.text("SELECT id FROM credentials LIMIT 1").await);
+    config["timezone"] = json!(tz);
+    hired_agents::save(
+        &app.db,
+        &fx::keys(),
+        &BillingSettings::default(),
+        &fx::actor(app),
+        &Scope::Customer(c.customer_id.clone()),
+        id,
+        Edit {
+            config: Some(config),
+            ..Edit::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn period_keys(app: &TestApp) -> Vec<String> {
+    let mut keys: Vec<String> = match &app.db {
+        agentdesk::db::Db::Postgres(p) => sqlx::query_scalar("SELECT period_key FROM deliverables")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        agentdesk::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT period_key FROM deliverables")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+    };
+    keys.sort();
+    keys
+}
+
+async fn one_draft_per_goal_and_period_in_the_agents_timezone(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let kolkata = fx::configured_trading(&app, &c, "Kolkata desk").await;
+    let utc = fx::configured_trading(&app, &c, "UTC desk").await;
+    set_timezone(&app, &c, &utc, "UTC").await;
+    for id in [&kolkata, &utc] {
+        fx::add_goal(
+            &app,
+            &c,
+            id,
+            "trading.guardrail_report.v1",
+            "daily",
+            json!({}),
+        )
+        .await;
+    }
+    fx::add_goal(
+        &app,
+        &c,
+        &kolkata,
+        "trading.close_position_reminder.v1",
+        "weekly",
+        json!({"window_local_time": "15:15"}),
+    )
+    .await;
+    fx::add_goal(
+        &app,
+        &c,
+        &kolkata,
+        "trading.trade_intent_draft.v1",
+        "on_demand",
+        json!({"coin": "BTC", "side": "buy", "units": 1}),
+    )
+    .await;
+
+    // Tuesday 1 Dec 2026, 19:00 UTC is already Wednesday 2 Dec, 00:30 in Kolkata.
+    let r = generation::run_due(&app.db, at("2026-12-01T19:00:00Z"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.generated, 3, "two daily, one weekly, no on-demand");
+    assert_eq!(
+        period_keys(&app).await,
+        ["daily:2026-12-01", "daily:2026-12-02", "weekly:2026-W49"]
+    );
+    assert_eq!(
+        app.text("SELECT title FROM deliverables WHERE period_key = 'weekly:2026-W49'")
+            .await,
+        "Close-position proposal"
+    );
+    assert!(
+        app.text(
+            "SELECT CAST(payload AS TEXT) FROM deliverables WHERE period_key = 'daily:2026-12-02'"
+        )
+        .await
+        .contains("trading_guardrail_report_v1")
+    );
+    // The same moment again: nothing new. The next day: the two daily goals only.
+    let again = generation::run_due(&app.db, at("2026-12-01T19:05:00Z"), None)
+        .await
+        .unwrap();
+    assert_eq!(again.generated, 0);
+    let next = generation::run_due(&app.db, at("2026-12-02T19:00:00Z"), None)
+        .await
+        .unwrap();
+    assert_eq!(next.generated, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM deliverables WHERE review_status = 'pending_review' AND execution_status = 'not_executed'")
+            .await,
+        5
+    );
+    // One agent only.
+    let one = generation::run_due(&app.db, at("2026-12-03T19:00:00Z"), Some(&utc))
+        .await
+        .unwrap();
+    assert_eq!(one.generated, 1);
+}
+crate::both_engines!(one_draft_per_goal_and_period_in_the_agents_timezone);
+
+async fn paused_unconfigured_and_ended_agents_get_nothing(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let paused = fx::configured_trading(&app, &c, "Paused").await;
+    let unconfigured = fx::hire(&app, &c, agentdesk_trading(), "Draft only").await;
+    let ended = fx::configured_trading(&app, &c, "Ended").await;
+    for id in [&paused, &unconfigured, &ended] {
+        fx::add_goal(
+            &app,
+            &c,
+            id,
+            "trading.guardrail_report.v1",
+            "daily",
+            json!({}),
+        )
+        .await;
+    }
+    hired_agents::set_paused(
+        &app.db,
+        &BillingSettings::default(),
+        &fx::actor(&app),
+        &Scope::Customer(c.customer_id.clone()),
+        &paused,
+        true,
+    )
+    .await
+    .unwrap();
+    app.exec("UPDATE hired_agents SET active = FALSE WHERE nickname = 'Ended'")
+        .await
+        .unwrap();
+    let r = generation::run_due(&app.db, app.now(), None).await.unwrap();
+    assert_eq!(r.generated, 0);
+    // Resumed, the paused one gets its draft; the job pass generates it too.
+    hired_agents::set_paused(
+        &app.db,
+        &BillingSettings::default(),
+        &fx::actor(&app),
+        &Scope::Customer(c.customer_id.clone()),
+        &paused,
+        false,
+    )
+    .await
+    .unwrap();
+    let report = agentdesk::jobs::run_due(
+        &app.db,
+        app.now(),
+        &agentdesk::jobs::JobSettings::new(std::time::Duration::from_secs(3600)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        report.failed.is_empty() && report.skipped.is_empty(),
+        "{:?} {:?}",
+        report.failed,
+        report.skipped
+    );
+    assert_eq!(report.drafts.generated, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM deliverables").await, 1);
+}
+crate::both_engines!(paused_unconfigured_and_ended_agents_get_nothing);
+
+fn agentdesk_trading() -> &'static str {
+    crate::billing::TRADING
+}
+
+async fn concurrent_passes_make_exactly_one_draft_per_goal(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let mut agents = vec![];
+    for i in 0..4 {
+        agents.push(fx::configured_trading(&app, &c, &format!("Desk {i}")).await);
+    }
+    const GOALS: usize = 120;
+    for i in 0..GOALS {
+        fx::add_goal(
+            &app,
+            &c,
+            &agents[i % agents.len()],
+            "trading.guardrail_report.v1",
+            "daily",
+            json!({}),
+        )
+        .await;
+    }
+    let now = app.now();
+    let mut passes = vec![];
+    for _ in 0..4 {
+        let db = app.second_db().await;
+        passes.push(tokio::spawn(async move {
+            generation::run_due(&db, now, None).await.unwrap().generated
+        }));
+    }
+    let mut total = 0;
+    for p in passes {
+        total += p.await.unwrap();
+    }
+    assert_eq!(
+        total, GOALS as u64,
+        "each draft counted by the pass that made it"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM deliverables").await,
+        GOALS as i64
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT goal_instance_id) FROM deliverables")
+            .await,
+        GOALS as i64
+    );
+}
+crate::both_engines!(concurrent_passes_make_exactly_one_draft_per_goal);
