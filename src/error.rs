@@ -101,6 +101,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// 409: the subscription has ended; it changes no more.
     SubscriptionNotActive,
+    /// 409: the deliverable was decided by someone else first.
+    AlreadyDecided,
     /// 409: the period is over and waits for the job pass that renews or ends it.
     PeriodEnded,
     /// 410: it existed and is gone for good.
@@ -120,7 +122,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::BadRequest,
         ErrorCode::UnreadableBody,
         ErrorCode::RefusedCharacters,
@@ -150,6 +152,7 @@ impl ErrorCode {
         ErrorCode::InvalidIdempotencyKey,
         ErrorCode::IdempotencyKeyReused,
         ErrorCode::SubscriptionNotActive,
+        ErrorCode::AlreadyDecided,
         ErrorCode::PeriodEnded,
         ErrorCode::Gone,
         ErrorCode::PayloadTooLarge,
@@ -191,6 +194,7 @@ impl ErrorCode {
             ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::SubscriptionNotActive => "subscription_not_active",
+            ErrorCode::AlreadyDecided => "already_decided",
             ErrorCode::PeriodEnded => "period_ended",
             ErrorCode::Gone => "gone",
             ErrorCode::PayloadTooLarge => "payload_too_large",

@@ -1,1 +1,2 @@
+DROP TABLE approvals;
 DROP TABLE deliverables;

@@ -13,13 +13,47 @@ CREATE TABLE deliverables (
     payload           TEXT NOT NULL,
     review_status     TEXT NOT NULL DEFAULT 'pending_review'
                       CHECK (review_status IN ('pending_review', 'approved', 'rejected')),
+    review_notes      TEXT NULL CHECK (review_notes IS NULL OR length(review_notes) <= 4000),
+    approval_id       TEXT NULL,                -- the decision's record in approvals
+    decided_at        TEXT NULL,
+    -- What execution uses when the reviewer approved with edits (the original stays in payload).
+    edited_payload    TEXT NULL,
     execution_status  TEXT NOT NULL DEFAULT 'not_executed'
                       CHECK (execution_status IN ('not_executed', 'executing', 'executed', 'failed')),
+    executed_at       TEXT NULL,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
-    UNIQUE (goal_instance_id, period_key)
+    UNIQUE (goal_instance_id, period_key),
+    CHECK ((review_status = 'pending_review') = (decided_at IS NULL))
 );
 CREATE INDEX deliverables_agent_idx ON deliverables (hired_agent_id, created_at, id);
 CREATE INDEX deliverables_customer_idx ON deliverables (customer_id, created_at, id);
 -- The review queue: what waits, oldest first.
 CREATE INDEX deliverables_pending_idx ON deliverables (created_at, id) WHERE review_status = 'pending_review';
+
+-- Every decision, kept forever: the database refuses to change or delete one, and allows one per
+-- deliverable, so of two people deciding at once exactly one wins.
+CREATE TABLE approvals (
+    id                TEXT PRIMARY KEY,
+    deliverable_id    TEXT NOT NULL UNIQUE REFERENCES deliverables (id),
+    customer_id       TEXT NOT NULL REFERENCES customers (id),
+    decided_by        INTEGER NULL REFERENCES users (id),
+    decided_by_role   TEXT NULL,
+    on_behalf         INTEGER NOT NULL CHECK (on_behalf IN (0, 1)),
+    decision          TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    notes             TEXT NULL,
+    original_payload  TEXT NOT NULL,
+    edited_payload    TEXT NULL,
+    correlation_id    TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    CHECK (decision = 'approved' OR edited_payload IS NULL)
+);
+CREATE INDEX approvals_customer_idx ON approvals (customer_id, created_at);
+CREATE TRIGGER approvals_no_update BEFORE UPDATE ON approvals
+BEGIN
+    SELECT RAISE(ABORT, 'approvals is append-only: UPDATE refused');
+END;
+CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals
+BEGIN
+    SELECT RAISE(ABORT, 'approvals is append-only: DELETE refused');
+END;

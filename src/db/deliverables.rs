@@ -126,3 +126,105 @@ pub async fn count_of_goal(c: Conn<'_>, goal_instance_id: &str) -> sqlx::Result<
     on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM deliverables WHERE goal_instance_id = $1")
         .bind(goal_instance_id).fetch_one(e).await)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Deliverable {
+    pub id: String,
+    pub hired_agent_id: String,
+    pub customer_id: String,
+    pub goal_instance_id: String,
+    pub goal_template_id: String,
+    pub period_key: String,
+    pub title: String,
+    pub payload: Json<Value>,
+    pub review_status: String,
+    pub review_notes: Option<String>,
+    pub approval_id: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub edited_payload: Option<Json<Value>>,
+    pub execution_status: String,
+    pub executed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, hired_agent_id, customer_id, goal_instance_id, goal_template_id, period_key, title, \
+    payload, review_status, review_notes, approval_id, decided_at, edited_payload, execution_status, executed_at, \
+    created_at, updated_at";
+
+/// One deliverable; with `customer` set, only if it belongs to that customer.
+pub async fn get(
+    c: Conn<'_>,
+    id: &str,
+    customer: Option<&str>,
+) -> sqlx::Result<Option<Deliverable>> {
+    match customer {
+        Some(cu) => {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM deliverables WHERE id = $1 AND customer_id = $2"
+            ));
+            on_conn!(c, e => sqlx::query_as(sql).bind(id).bind(cu).fetch_optional(e).await)
+        }
+        None => {
+            let sql =
+                sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM deliverables WHERE id = $1"));
+            on_conn!(c, e => sqlx::query_as(sql).bind(id).fetch_optional(e).await)
+        }
+    }
+}
+
+/// Records a decision on a deliverable still waiting for one; false when someone decided first.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide(
+    c: Conn<'_>,
+    id: &str,
+    status: &str,
+    notes: Option<&str>,
+    approval_id: &str,
+    edited: Option<&Value>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let n = crate::execute!(c, sqlx::query(
+        "UPDATE deliverables SET review_status = $2, review_notes = $3, approval_id = $4, edited_payload = $5, \
+         decided_at = $6, updated_at = $6 WHERE id = $1 AND review_status = 'pending_review'")
+        .bind(id).bind(status).bind(notes).bind(approval_id).bind(edited.map(Json)).bind(now))?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Approval {
+    pub id: String,
+    pub deliverable_id: String,
+    pub customer_id: String,
+    pub decided_by: Option<i64>,
+    pub decided_by_role: Option<String>,
+    pub on_behalf: bool,
+    pub decision: String,
+    pub notes: Option<String>,
+    pub original_payload: Json<Value>,
+    pub edited_payload: Option<Json<Value>>,
+    pub correlation_id: String,
+    pub created_at: DateTime<Utc>,
+    /// Who decided, for "already decided by X".
+    pub decided_by_email: Option<String>,
+}
+
+pub async fn insert_approval(c: Conn<'_>, a: &Approval) -> sqlx::Result<()> {
+    crate::execute!(c, sqlx::query(
+        "INSERT INTO approvals (id, deliverable_id, customer_id, decided_by, decided_by_role, on_behalf, decision, \
+         notes, original_payload, edited_payload, correlation_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(&a.id).bind(&a.deliverable_id).bind(&a.customer_id).bind(a.decided_by).bind(&a.decided_by_role)
+        .bind(a.on_behalf).bind(&a.decision).bind(&a.notes).bind(&a.original_payload).bind(&a.edited_payload)
+        .bind(&a.correlation_id).bind(a.created_at))?;
+    Ok(())
+}
+
+/// The decision on a deliverable, with the decider's e-mail.
+pub async fn approval_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Option<Approval>> {
+    on_conn!(c, e => sqlx::query_as(
+        "SELECT a.id, a.deliverable_id, a.customer_id, a.decided_by, a.decided_by_role, a.on_behalf, a.decision, \
+         a.notes, a.original_payload, a.edited_payload, a.correlation_id, a.created_at, u.email AS decided_by_email \
+         FROM approvals a LEFT JOIN users u ON u.id = a.decided_by WHERE a.deliverable_id = $1")
+        .bind(deliverable_id).fetch_optional(e).await)
+}

@@ -250,7 +250,7 @@ pub async fn down(db: &Db, steps: usize) -> anyhow::Result<Vec<&'static str>> {
 }
 
 /// Tables that are only ever appended to: the serving role may read and insert, nothing more.
-pub const APPEND_ONLY_TABLES: &[&str] = &["audit_log", "invoices", "receipts"];
+pub const APPEND_ONLY_TABLES: &[&str] = &["audit_log", "invoices", "receipts", "approvals"];
 
 /// A small pool for the migration role, used once at start.
 pub fn owner_pool() -> super::PoolSettings {
@@ -376,7 +376,7 @@ mod tests {
         (
             Engine::Postgres,
             "0007_deliverables",
-            "90dc9e1afe6518dbf76a33649459b928",
+            "a168d105a0cfebdaa5336d8289373e00",
         ),
         (
             Engine::Sqlite,
@@ -411,7 +411,7 @@ mod tests {
         (
             Engine::Sqlite,
             "0007_deliverables",
-            "6409fe74cdb91b6086ba2680e2cf1a24",
+            "fa4351ccbf41cb18475271a4b73364f3",
         ),
     ];
 

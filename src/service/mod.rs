@@ -17,6 +17,7 @@ pub mod hired_agents;
 pub mod hired_agents_list;
 pub mod period_documents;
 pub mod phase1;
+pub mod reviews;
 pub mod sessions;
 pub mod setup;
 pub mod signin;

@@ -32,6 +32,7 @@ mod openapi;
 mod pg_cluster;
 mod phase1_api;
 mod platform;
+mod reviews;
 mod roles;
 mod search_index;
 mod sessions;

@@ -1,0 +1,206 @@
+//! Decisions on deliverables: approve, approve with edits, reject with a reason; exactly one
+//! decision per deliverable however many people decide at once; approvals never change.
+
+use agentdesk::domain::actor::{Actor, Scope};
+use agentdesk::domain::billing::settings::BillingSettings;
+use agentdesk::domain::deliverable_states::Decision;
+use agentdesk::service::generation;
+use agentdesk::service::reviews::{self, DecisionInput};
+use serde_json::json;
+
+use crate::agents_fixture::{self as fx};
+use crate::billing::{CustomerUser, customer};
+use crate::helpers::{Engine, TestApp, spawn_app};
+
+/// A customer with a configured marketing agent that has one pending marketing batch.
+async fn pending_batch(app: &TestApp) -> (CustomerUser, String) {
+    let c = customer(app).await;
+    let id = fx::hire(app, &c, fx::MARKETING, "Clinic").await;
+    let version = app
+        .text("SELECT CAST(row_version AS TEXT) FROM hired_agents")
+        .await;
+    let cred = fx::credential(app, &c, "Instagram", "ig-token").await;
+    agentdesk::service::hired_agents::save(
+        &app.db,
+        &fx::keys(),
+        &BillingSettings::default(),
+        &fx::actor(app),
+        &Scope::Customer(c.customer_id.clone()),
+        &id,
+        agentdesk::service::hired_agents::Edit {
+            theme: Some("light".into()),
+            config: Some(json!({"primary_language": "en", "timezone": "UTC", "brand_name": "Acme",
+                "offerings_services": ["Dental"], "location": "Pune", "platforms_enabled": ["instagram"],
+                "platform_credentials": {"instagram": cred}})),
+            row_version: version.parse().ok(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    fx::add_goal(
+        app,
+        &c,
+        &id,
+        "marketing.daily_micro_post.v1",
+        "daily",
+        json!({"topic": "Flossing"}),
+    )
+    .await;
+    let r = generation::run_due(&app.db, app.now(), None).await.unwrap();
+    assert_eq!(r.generated, 1);
+    (c, r.deliverable_ids[0].clone())
+}
+
+fn decision(d: Decision, notes: Option<&str>, edits: Option<serde_json::Value>) -> DecisionInput {
+    DecisionInput {
+        decision: d,
+        notes: notes.map(str::to_string),
+        edits,
+    }
+}
+
+async fn decisions_are_kept_with_both_payloads_and_never_change(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (c, del) = pending_batch(&app).await;
+    let scope = Scope::Customer(c.customer_id.clone());
+    let actor = fx::actor(&app);
+    let b = BillingSettings::default();
+    // A rejection needs its reason; an edit beyond the channel's limit is refused.
+    let err = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &scope,
+        &del,
+        &decision(Decision::Reject, Some("  "), None),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("invalid input"), "{err}");
+    let too_long = json!({"instagram": "x".repeat(2201)});
+    assert!(
+        reviews::decide(
+            &app.db,
+            &b,
+            &actor,
+            &scope,
+            &del,
+            &decision(Decision::ApproveWithEdits, None, Some(too_long))
+        )
+        .await
+        .is_err()
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM approvals").await, 0);
+    // Approve with an edited Instagram text: both payloads are kept, the edited one is used.
+    let edits = json!({"instagram": "Floss daily! #Acme"});
+    let done = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &scope,
+        &del,
+        &decision(
+            Decision::ApproveWithEdits,
+            Some("Shorter"),
+            Some(edits.clone()),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(!done.replayed);
+    assert_eq!(done.deliverable.review_status, "approved");
+    assert_eq!(
+        done.deliverable.approval_id.as_deref(),
+        Some(done.approval.id.as_str())
+    );
+    let edited = done.deliverable.edited_payload.clone().unwrap().0;
+    assert_eq!(edited["variants"][0]["text"], "Floss daily! #Acme");
+    assert_ne!(
+        done.approval.original_payload.0["variants"][0]["text"],
+        "Floss daily! #Acme"
+    );
+    // The same request again answers the same decision; another one is told who decided.
+    let again = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &scope,
+        &del,
+        &decision(Decision::ApproveWithEdits, Some("Shorter"), Some(edits)),
+    )
+    .await
+    .unwrap();
+    assert!(again.replayed && again.approval.id == done.approval.id);
+    let err = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &scope,
+        &del,
+        &decision(Decision::Reject, Some("No"), None),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("Already approved by"), "{err}");
+    // The database refuses to change or delete an approval.
+    for sql in [
+        "UPDATE approvals SET decision = 'rejected'",
+        "DELETE FROM approvals",
+    ] {
+        let e = app.exec(sql).await.unwrap_err();
+        assert!(
+            e.contains("append-only") || e.contains("refused"),
+            "{sql}: {e}"
+        );
+    }
+    // Another customer's deliverable does not exist for them.
+    let other = customer(&app).await;
+    let err = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &Scope::Customer(other.customer_id.clone()),
+        &del,
+        &decision(Decision::Approve, None, None),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, agentdesk::error::AppError::NotFound));
+}
+crate::both_engines!(decisions_are_kept_with_both_payloads_and_never_change);
+
+async fn sixty_four_people_deciding_at_once_make_one_approval(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (c, del) = pending_batch(&app).await;
+    let mut tasks = vec![];
+    for i in 0..64 {
+        let db = app.db.clone();
+        let scope = Scope::Customer(c.customer_id.clone());
+        let del = del.clone();
+        let actor = Actor::system(format!("race-{i}"), app.now());
+        tasks.push(tokio::spawn(async move {
+            let d = if i % 2 == 0 {
+                decision(Decision::Approve, None, None)
+            } else {
+                decision(Decision::Reject, Some("Not now"), None)
+            };
+            reviews::decide(&db, &BillingSettings::default(), &actor, &scope, &del, &d)
+                .await
+                .map(|r| r.replayed)
+        }));
+    }
+    let mut first = 0;
+    for t in tasks {
+        if let Ok(false) = t.await.unwrap() {
+            first += 1;
+        }
+    }
+    assert_eq!(first, 1, "exactly one decision was made");
+    assert_eq!(app.count("SELECT COUNT(*) FROM approvals").await, 1);
+}
+crate::both_engines!(sixty_four_people_deciding_at_once_make_one_approval);
