@@ -103,6 +103,8 @@ pub enum ErrorCode {
     SubscriptionNotActive,
     /// 409: the deliverable was decided by someone else first.
     AlreadyDecided,
+    /// 409: only an approved deliverable can be executed.
+    NotApproved,
     /// 409: the period is over and waits for the job pass that renews or ends it.
     PeriodEnded,
     /// 410: it existed and is gone for good.
@@ -122,7 +124,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::BadRequest,
         ErrorCode::UnreadableBody,
         ErrorCode::RefusedCharacters,
@@ -153,6 +155,7 @@ impl ErrorCode {
         ErrorCode::IdempotencyKeyReused,
         ErrorCode::SubscriptionNotActive,
         ErrorCode::AlreadyDecided,
+        ErrorCode::NotApproved,
         ErrorCode::PeriodEnded,
         ErrorCode::Gone,
         ErrorCode::PayloadTooLarge,
@@ -195,6 +198,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::SubscriptionNotActive => "subscription_not_active",
             ErrorCode::AlreadyDecided => "already_decided",
+            ErrorCode::NotApproved => "not_approved",
             ErrorCode::PeriodEnded => "period_ended",
             ErrorCode::Gone => "gone",
             ErrorCode::PayloadTooLarge => "payload_too_large",

@@ -53,3 +53,67 @@ CREATE TRIGGER approvals_append_only BEFORE UPDATE OR DELETE ON approvals
     FOR EACH ROW EXECUTE FUNCTION agentdesk_refuse_change();
 CREATE TRIGGER approvals_no_truncate BEFORE TRUNCATE ON approvals
     FOR EACH STATEMENT EXECUTE FUNCTION agentdesk_refuse_change();
+
+-- Executions the policy refused, kept forever: who, why, with the request's correlation id.
+CREATE TABLE execution_denials (
+    id              TEXT PRIMARY KEY,
+    deliverable_id  TEXT NOT NULL REFERENCES deliverables (id),
+    customer_id     TEXT NOT NULL REFERENCES customers (id),
+    reason          TEXT NOT NULL CHECK (reason IN ('approval_required', 'approval_invalid', 'guardrail_failed')),
+    action          TEXT NOT NULL,
+    actor_user_id   BIGINT NULL REFERENCES users (id),
+    actor_role      TEXT NULL,
+    on_behalf       BOOLEAN NOT NULL,
+    correlation_id  TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX execution_denials_deliverable_idx ON execution_denials (deliverable_id, created_at);
+CREATE TRIGGER execution_denials_append_only BEFORE UPDATE OR DELETE ON execution_denials
+    FOR EACH ROW EXECUTE FUNCTION agentdesk_refuse_change();
+CREATE TRIGGER execution_denials_no_truncate BEFORE TRUNCATE ON execution_denials
+    FOR EACH STATEMENT EXECUTE FUNCTION agentdesk_refuse_change();
+
+-- What an execution hands to the integrations that carry it out (a channel, an exchange): written
+-- in the execution's transaction, drained by the job runner, one row per deliverable and
+-- integration so nothing is handed over twice. Credentials by reference only.
+CREATE TABLE outbox (
+    id               TEXT PRIMARY KEY,
+    deliverable_id   TEXT NOT NULL REFERENCES deliverables (id),
+    customer_id      TEXT NOT NULL REFERENCES customers (id),
+    integration      TEXT NOT NULL,
+    action           TEXT NOT NULL,
+    payload          JSONB NOT NULL,
+    credential_ref   TEXT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at  TIMESTAMPTZ NOT NULL,
+    last_error       TEXT NULL,
+    created_at       TIMESTAMPTZ NOT NULL,
+    updated_at       TIMESTAMPTZ NOT NULL,
+    UNIQUE (deliverable_id, integration)
+);
+CREATE INDEX outbox_due_idx ON outbox (next_attempt_at) WHERE status = 'pending';
+
+-- The log of each execution: its steps, and what a model used when one was involved.
+CREATE TABLE execution_runs (
+    id                   TEXT PRIMARY KEY,
+    deliverable_id       TEXT NOT NULL REFERENCES deliverables (id),
+    status               TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+    ai_model             TEXT NULL,
+    ai_input_tokens      BIGINT NULL CHECK (ai_input_tokens IS NULL OR ai_input_tokens >= 0),
+    ai_output_tokens     BIGINT NULL CHECK (ai_output_tokens IS NULL OR ai_output_tokens >= 0),
+    ai_cost_minor        BIGINT NULL CHECK (ai_cost_minor IS NULL OR ai_cost_minor >= 0),
+    correlation_id       TEXT NOT NULL,
+    created_at           TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX execution_runs_deliverable_idx ON execution_runs (deliverable_id, created_at);
+CREATE TABLE execution_steps (
+    run_id          TEXT NOT NULL REFERENCES execution_runs (id),
+    step_number     INTEGER NOT NULL CHECK (step_number > 0),
+    action          TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('succeeded', 'failed', 'skipped')),
+    output_summary  TEXT NOT NULL,
+    output          JSONB NOT NULL,
+    duration_ms     BIGINT NOT NULL CHECK (duration_ms >= 0),
+    PRIMARY KEY (run_id, step_number)
+);

@@ -57,3 +57,71 @@ CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals
 BEGIN
     SELECT RAISE(ABORT, 'approvals is append-only: DELETE refused');
 END;
+
+-- Executions the policy refused, kept forever: who, why, with the request's correlation id.
+CREATE TABLE execution_denials (
+    id              TEXT PRIMARY KEY,
+    deliverable_id  TEXT NOT NULL REFERENCES deliverables (id),
+    customer_id     TEXT NOT NULL REFERENCES customers (id),
+    reason          TEXT NOT NULL CHECK (reason IN ('approval_required', 'approval_invalid', 'guardrail_failed')),
+    action          TEXT NOT NULL,
+    actor_user_id   INTEGER NULL REFERENCES users (id),
+    actor_role      TEXT NULL,
+    on_behalf       INTEGER NOT NULL CHECK (on_behalf IN (0, 1)),
+    correlation_id  TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX execution_denials_deliverable_idx ON execution_denials (deliverable_id, created_at);
+CREATE TRIGGER execution_denials_no_update BEFORE UPDATE ON execution_denials
+BEGIN
+    SELECT RAISE(ABORT, 'execution_denials is append-only: UPDATE refused');
+END;
+CREATE TRIGGER execution_denials_no_delete BEFORE DELETE ON execution_denials
+BEGIN
+    SELECT RAISE(ABORT, 'execution_denials is append-only: DELETE refused');
+END;
+
+-- What an execution hands to the integrations that carry it out (a channel, an exchange): written
+-- in the execution's transaction, drained by the job runner, one row per deliverable and
+-- integration so nothing is handed over twice. Credentials by reference only.
+CREATE TABLE outbox (
+    id               TEXT PRIMARY KEY,
+    deliverable_id   TEXT NOT NULL REFERENCES deliverables (id),
+    customer_id      TEXT NOT NULL REFERENCES customers (id),
+    integration      TEXT NOT NULL,
+    action           TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    credential_ref   TEXT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at  TEXT NOT NULL,
+    last_error       TEXT NULL,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    UNIQUE (deliverable_id, integration)
+);
+CREATE INDEX outbox_due_idx ON outbox (next_attempt_at) WHERE status = 'pending';
+
+-- The log of each execution: its steps, and what a model used when one was involved.
+CREATE TABLE execution_runs (
+    id                   TEXT PRIMARY KEY,
+    deliverable_id       TEXT NOT NULL REFERENCES deliverables (id),
+    status               TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+    ai_model             TEXT NULL,
+    ai_input_tokens      INTEGER NULL CHECK (ai_input_tokens IS NULL OR ai_input_tokens >= 0),
+    ai_output_tokens     INTEGER NULL CHECK (ai_output_tokens IS NULL OR ai_output_tokens >= 0),
+    ai_cost_minor        INTEGER NULL CHECK (ai_cost_minor IS NULL OR ai_cost_minor >= 0),
+    correlation_id       TEXT NOT NULL,
+    created_at           TEXT NOT NULL
+);
+CREATE INDEX execution_runs_deliverable_idx ON execution_runs (deliverable_id, created_at);
+CREATE TABLE execution_steps (
+    run_id          TEXT NOT NULL REFERENCES execution_runs (id),
+    step_number     INTEGER NOT NULL CHECK (step_number > 0),
+    action          TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('succeeded', 'failed', 'skipped')),
+    output_summary  TEXT NOT NULL,
+    output          TEXT NOT NULL,
+    duration_ms     INTEGER NOT NULL CHECK (duration_ms >= 0),
+    PRIMARY KEY (run_id, step_number)
+);

@@ -228,3 +228,105 @@ pub async fn approval_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Opti
          FROM approvals a LEFT JOIN users u ON u.id = a.decided_by WHERE a.deliverable_id = $1")
         .bind(deliverable_id).fetch_optional(e).await)
 }
+
+/// A refused execution.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Denial {
+    pub id: String,
+    pub deliverable_id: String,
+    pub customer_id: String,
+    pub reason: String,
+    pub action: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub on_behalf: bool,
+    pub correlation_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_denial(c: Conn<'_>, d: &Denial) -> sqlx::Result<()> {
+    crate::execute!(c, sqlx::query(
+        "INSERT INTO execution_denials (id, deliverable_id, customer_id, reason, action, actor_user_id, actor_role, \
+         on_behalf, correlation_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(&d.id).bind(&d.deliverable_id).bind(&d.customer_id).bind(&d.reason).bind(&d.action)
+        .bind(d.actor_user_id).bind(&d.actor_role).bind(d.on_behalf).bind(&d.correlation_id).bind(d.created_at))?;
+    Ok(())
+}
+
+pub async fn denials_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<Denial>> {
+    on_conn!(c, e => sqlx::query_as(
+        "SELECT id, deliverable_id, customer_id, reason, action, actor_user_id, actor_role, on_behalf, \
+         correlation_id, created_at FROM execution_denials WHERE deliverable_id = $1 ORDER BY created_at, id")
+        .bind(deliverable_id).fetch_all(e).await)
+}
+
+/// Marks an approved deliverable executed unless it already is; false when someone was first.
+pub async fn mark_executed(c: Conn<'_>, id: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let n = crate::execute!(c, sqlx::query(
+        "UPDATE deliverables SET execution_status = 'executed', executed_at = $2, updated_at = $2 \
+         WHERE id = $1 AND review_status = 'approved' AND execution_status IN ('not_executed', 'failed')")
+        .bind(id).bind(now))?;
+    Ok(n == 1)
+}
+
+/// One hand-over to write with an execution.
+pub struct NewOutbox<'a> {
+    pub id: String,
+    pub deliverable_id: &'a str,
+    pub customer_id: &'a str,
+    pub integration: &'a str,
+    pub action: &'a str,
+    pub payload: &'a Value,
+    pub credential_ref: Option<&'a str>,
+}
+
+pub async fn insert_outbox(c: Conn<'_>, o: &NewOutbox<'_>, now: DateTime<Utc>) -> sqlx::Result<()> {
+    crate::execute!(c, sqlx::query(
+        "INSERT INTO outbox (id, deliverable_id, customer_id, integration, action, payload, credential_ref, status, \
+         attempts, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $8)")
+        .bind(&o.id).bind(o.deliverable_id).bind(o.customer_id).bind(o.integration).bind(o.action)
+        .bind(Json(o.payload)).bind(o.credential_ref).bind(now))?;
+    Ok(())
+}
+
+/// A step of an execution's log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Step {
+    pub step_number: i32,
+    pub action: String,
+    pub status: String,
+    pub output_summary: String,
+    pub output: Json<Value>,
+    pub duration_ms: i64,
+}
+
+pub async fn insert_run(
+    mut c: Conn<'_>,
+    id: &str,
+    deliverable_id: &str,
+    status: &str,
+    correlation_id: &str,
+    steps: &[Step],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    crate::execute!(c.reborrow(), sqlx::query(
+        "INSERT INTO execution_runs (id, deliverable_id, status, correlation_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id).bind(deliverable_id).bind(status).bind(correlation_id).bind(now))?;
+    for s in steps {
+        crate::execute!(c.reborrow(), sqlx::query(
+            "INSERT INTO execution_steps (run_id, step_number, action, status, output_summary, output, duration_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(id).bind(s.step_number).bind(&s.action).bind(&s.status).bind(&s.output_summary)
+            .bind(&s.output).bind(s.duration_ms))?;
+    }
+    Ok(())
+}
+
+/// The steps of a deliverable's executions, oldest run first.
+pub async fn steps_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<Step>> {
+    on_conn!(c, e => sqlx::query_as(
+        "SELECT s.step_number, s.action, s.status, s.output_summary, s.output, s.duration_ms \
+         FROM execution_steps s JOIN execution_runs r ON r.id = s.run_id \
+         WHERE r.deliverable_id = $1 ORDER BY r.created_at, r.id, s.step_number")
+        .bind(deliverable_id).fetch_all(e).await)
+}

@@ -250,7 +250,13 @@ pub async fn down(db: &Db, steps: usize) -> anyhow::Result<Vec<&'static str>> {
 }
 
 /// Tables that are only ever appended to: the serving role may read and insert, nothing more.
-pub const APPEND_ONLY_TABLES: &[&str] = &["audit_log", "invoices", "receipts", "approvals"];
+pub const APPEND_ONLY_TABLES: &[&str] = &[
+    "audit_log",
+    "invoices",
+    "receipts",
+    "approvals",
+    "execution_denials",
+];
 
 /// A small pool for the migration role, used once at start.
 pub fn owner_pool() -> super::PoolSettings {
@@ -376,7 +382,7 @@ mod tests {
         (
             Engine::Postgres,
             "0007_deliverables",
-            "a168d105a0cfebdaa5336d8289373e00",
+            "51cbf71dbe95bff0e43b6f950a9782be",
         ),
         (
             Engine::Sqlite,
@@ -411,7 +417,7 @@ mod tests {
         (
             Engine::Sqlite,
             "0007_deliverables",
-            "fa4351ccbf41cb18475271a4b73364f3",
+            "5a78e5bc86aab2f7e49c25b8dc831488",
         ),
     ];
 

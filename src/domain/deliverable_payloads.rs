@@ -498,6 +498,66 @@ pub fn validation_errors(payload: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// One hand-over of an execution to an integration: which one, what it does, with what, and the
+/// credential it uses (by reference: the secret is opened only by the integration itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handover {
+    pub integration: String,
+    pub action: String,
+    pub payload: Value,
+    pub credential_ref: Option<String>,
+}
+
+/// The hand-overs that carry out `payload` (the edited one when there is one): one per channel of
+/// a marketing batch, the exchange for a trading intent or close-position proposal, the report
+/// archive otherwise.
+pub fn handovers(payload: &Value, config: &Value) -> Vec<Handover> {
+    let action = intent_action(payload);
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    match payload.get("type").and_then(Value::as_str) {
+        Some("marketing_draft_batch_v1") => payload
+            .get("variants")
+            .and_then(Value::as_array)
+            .map(|vs| {
+                vs.iter()
+                    .filter_map(|v| {
+                        let platform = v.get("platform")?.as_str()?;
+                        let credential = config
+                            .get("platform_credentials")
+                            .and_then(|m| m.get(platform))
+                            .and_then(|c| c.as_str().or_else(|| c.get("credential_ref")?.as_str()))
+                            .and_then(non_empty);
+                        Some(Handover {
+                            integration: format!("channel:{platform}"),
+                            action: action.clone(),
+                            payload: json!({
+                                "brand_name": payload.get("brand_name"),
+                                "platform": platform,
+                                "text": v.get("text"),
+                                "hashtags": v.get("hashtags"),
+                                "suggested_schedule_local": payload.get("suggested_schedule_local"),
+                            }),
+                            credential_ref: credential,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Some("trading_intent_plan_v1" | "trading_close_position_proposal_v1") => vec![Handover {
+            integration: format!("exchange:{}", text(payload, "exchange_provider")),
+            action,
+            payload: payload.clone(),
+            credential_ref: non_empty(text(payload, "exchange_credential_ref")),
+        }],
+        _ => vec![Handover {
+            integration: "report:archive".into(),
+            action,
+            payload: payload.clone(),
+            credential_ref: None,
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,6 +766,34 @@ mod tests {
             hashtags(&["#a".into(), "A".into(), " b ".into(), "".into()]),
             ["#a", "#b"]
         );
+    }
+
+    #[test]
+    fn executions_hand_over_per_channel_or_to_the_exchange_with_references_only() {
+        let config = json!({"brand_name": "Acme", "platforms_enabled": ["instagram", "youtube"],
+            "platform_credentials": {"instagram": "CRED-ig", "youtube": {"credential_ref": "CRED-yt"}}});
+        let d = build(&inputs(
+            "marketing.daily_micro_post.v1",
+            "social_media",
+            &config,
+            &json!({}),
+        ));
+        let h = handovers(&d.payload, &config);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].integration, "channel:instagram");
+        assert_eq!(h[0].credential_ref.as_deref(), Some("CRED-ig"));
+        assert_eq!(h[1].credential_ref.as_deref(), Some("CRED-yt"));
+        assert_eq!(h[0].action, "publish");
+        let t = build(&inputs(
+            "trading.close_position_reminder.v1",
+            "trading_executor",
+            &trading_config(),
+            &json!({"window_local_time": "15:00"}),
+        ));
+        let h = handovers(&t.payload, &trading_config());
+        assert_eq!(h[0].integration, "exchange:delta_exchange_india");
+        assert_eq!(h[0].action, "close_position");
+        assert_eq!(h[0].credential_ref.as_deref(), Some("CRED-1"));
     }
 
     #[test]

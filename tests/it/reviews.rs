@@ -204,3 +204,130 @@ async fn sixty_four_people_deciding_at_once_make_one_approval(engine: Engine) {
     assert_eq!(app.count("SELECT COUNT(*) FROM approvals").await, 1);
 }
 crate::both_engines!(sixty_four_people_deciding_at_once_make_one_approval);
+
+async fn execution_is_gated_stored_when_denied_and_happens_once(engine: Engine) {
+    use agentdesk::service::executions::{self, Outcome};
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (c, del) = pending_batch(&app).await;
+    let scope = Scope::Customer(c.customer_id.clone());
+    let b = BillingSettings::default();
+    let actor = Actor::system("corr-exec-1", app.now());
+    // Not approved yet: a conflict, nothing stored.
+    let err = executions::execute(&app.db, &b, &actor, &scope, &del, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("only an approved one"), "{err}");
+    let done = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &scope,
+        &del,
+        &decision(
+            Decision::ApproveWithEdits,
+            None,
+            Some(json!({"instagram": "Edited for Instagram"})),
+        ),
+    )
+    .await
+    .unwrap();
+    let approval = done.approval.id.clone();
+    // Publishing needs the approval id: without it, and with another one, denied and stored.
+    for (presented, reason) in [
+        (None, "approval_required"),
+        (Some("APR-other"), "approval_invalid"),
+    ] {
+        match executions::execute(&app.db, &b, &actor, &scope, &del, presented)
+            .await
+            .unwrap()
+        {
+            Outcome::Denied { reason: r, denial } => {
+                assert_eq!(r.as_str(), reason);
+                assert_eq!(denial.correlation_id, "corr-exec-1");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM execution_denials").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    // With its approval: executed in one transaction, the edited text handed over with the
+    // credential's reference only.
+    let first = executions::execute(&app.db, &b, &actor, &scope, &del, Some(&approval))
+        .await
+        .unwrap();
+    assert!(matches!(
+        first,
+        Outcome::Executed {
+            replayed: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        app.text("SELECT execution_status FROM deliverables").await,
+        "executed"
+    );
+    let outbox = app.text("SELECT CAST(payload AS TEXT) FROM outbox").await;
+    assert!(outbox.contains("Edited for Instagram"), "{outbox}");
+    assert!(!outbox.contains("ig-token"));
+    let cred = app.text("SELECT credential_ref FROM outbox").await;
+    assert!(cred.starts_with("CRED-"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM execution_steps").await, 2);
+    // Again: the first result, nothing new.
+    let again = executions::execute(&app.db, &b, &actor, &scope, &del, Some(&approval))
+        .await
+        .unwrap();
+    assert!(matches!(again, Outcome::Executed { replayed: true, .. }));
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM execution_runs").await, 1);
+    // Denials are kept forever.
+    assert!(app.exec("DELETE FROM execution_denials").await.is_err());
+}
+crate::both_engines!(execution_is_gated_stored_when_denied_and_happens_once);
+
+async fn a_trade_intent_that_failed_its_checks_never_runs(engine: Engine) {
+    use agentdesk::service::executions::{self, Outcome};
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = customer(&app).await;
+    let id = fx::configured_trading(&app, &c, "Desk").await;
+    fx::add_goal(
+        &app,
+        &c,
+        &id,
+        "trading.trade_intent_draft.v1",
+        "daily",
+        json!({"coin": "BTC", "side": "buy", "units": 5}),
+    )
+    .await;
+    let r = generation::run_due(&app.db, app.now(), None).await.unwrap();
+    let del = r.deliverable_ids[0].clone();
+    let scope = Scope::Customer(c.customer_id.clone());
+    let b = BillingSettings::default();
+    let actor = fx::actor(&app);
+    let done = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &scope,
+        &del,
+        &decision(Decision::Approve, None, None),
+    )
+    .await
+    .unwrap();
+    match executions::execute(&app.db, &b, &actor, &scope, &del, Some(&done.approval.id))
+        .await
+        .unwrap()
+    {
+        Outcome::Denied { reason, .. } => assert_eq!(reason.as_str(), "guardrail_failed"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    assert_eq!(
+        app.text("SELECT reason FROM execution_denials").await,
+        "guardrail_failed"
+    );
+}
+crate::both_engines!(a_trade_intent_that_failed_its_checks_never_runs);
