@@ -280,10 +280,15 @@ pub struct NewOutbox<'a> {
     pub credential_ref: Option<&'a str>,
 }
 
+/// Queues a hand-over; one that failed before is queued again (a retried execution), one
+/// delivered or still pending is left as it is.
 pub async fn insert_outbox(c: Conn<'_>, o: &NewOutbox<'_>, now: DateTime<Utc>) -> sqlx::Result<()> {
     crate::execute!(c, sqlx::query(
         "INSERT INTO outbox (id, deliverable_id, customer_id, integration, action, payload, credential_ref, status, \
-         attempts, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $8)")
+         attempts, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $8) \
+         ON CONFLICT (deliverable_id, integration) DO UPDATE SET status = 'pending', attempts = 0, \
+         next_attempt_at = excluded.next_attempt_at, last_error = NULL, updated_at = excluded.updated_at \
+         WHERE outbox.status = 'failed'")
         .bind(&o.id).bind(o.deliverable_id).bind(o.customer_id).bind(o.integration).bind(o.action)
         .bind(Json(o.payload)).bind(o.credential_ref).bind(now))?;
     Ok(())
@@ -329,4 +334,50 @@ pub async fn steps_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<Ste
          FROM execution_steps s JOIN execution_runs r ON r.id = s.run_id \
          WHERE r.deliverable_id = $1 ORDER BY r.created_at, r.id, s.step_number")
         .bind(deliverable_id).fetch_all(e).await)
+}
+
+/// An outbox row waiting to be handed over.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxItem {
+    pub id: String,
+    pub deliverable_id: String,
+    pub integration: String,
+    pub action: String,
+    pub payload: Json<Value>,
+    pub credential_ref: Option<String>,
+    pub attempts: i32,
+}
+
+/// Pending rows whose next attempt is due, oldest first.
+pub async fn due_outbox(
+    c: Conn<'_>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<OutboxItem>> {
+    on_conn!(c, e => sqlx::query_as(
+        "SELECT id, deliverable_id, integration, action, payload, credential_ref, attempts FROM outbox \
+         WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2")
+        .bind(now).bind(limit).fetch_all(e).await)
+}
+
+/// Records an attempt: delivered, retried at `next` (with the error), or failed for good (and its
+/// deliverable with it). Conditional on the attempt count read, so no attempt is counted twice.
+pub async fn record_attempt(
+    mut c: Conn<'_>,
+    item: &OutboxItem,
+    status: &str,
+    next: DateTime<Utc>,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let n = crate::execute!(c.reborrow(), sqlx::query(
+        "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, updated_at = $5 \
+         WHERE id = $1 AND status = 'pending' AND attempts = $6")
+        .bind(&item.id).bind(status).bind(next).bind(error).bind(now).bind(item.attempts))?;
+    if n == 1 && status == "failed" {
+        crate::execute!(c, sqlx::query(
+            "UPDATE deliverables SET execution_status = 'failed', updated_at = $2 WHERE id = $1 AND execution_status = 'executed'")
+            .bind(&item.deliverable_id).bind(now))?;
+    }
+    Ok(n == 1)
 }

@@ -3,8 +3,8 @@
 //! runs under a lease row, so one instance at a time runs it, and every run is recorded in
 //! `job_runs` with what it did. Kinds: housekeeping (expired sessions, old login attempts and
 //! idempotency keys older than a week) and
-//! subscription period ends (end or renew, exactly once), trial ends (converted or not), and
-//! drafts (one per goal and period).
+//! subscription period ends (end or renew, exactly once), trial ends (converted or not), drafts
+//! (one per goal and period), and the outbox (hand-overs of executed deliverables).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use crate::domain::actor::Actor;
 use crate::domain::billing::settings::BillingSettings;
 use crate::service::generation::{self, GenerationReport};
 use crate::service::hired_agents::{self, TrialEndReport};
+use crate::service::outbox::{self, DrainReport};
 use crate::service::subscriptions::PeriodEndReport;
 use crate::service::{signin, subscriptions};
 
@@ -55,16 +56,18 @@ pub enum JobKind {
     PeriodEnds,
     TrialEnds,
     Drafts,
+    Outbox,
 }
 
 impl JobKind {
     /// Trials end after period ends, so a trial ending with its subscription is not converted;
     /// drafts come last, so an agent whose subscription just ended gets none.
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Housekeeping,
         JobKind::PeriodEnds,
         JobKind::TrialEnds,
         JobKind::Drafts,
+        JobKind::Outbox,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +76,7 @@ impl JobKind {
             JobKind::PeriodEnds => "period_ends",
             JobKind::TrialEnds => "trial_ends",
             JobKind::Drafts => "drafts",
+            JobKind::Outbox => "outbox",
         }
     }
 
@@ -91,6 +95,7 @@ pub struct PassReport {
     pub period_ends: PeriodEndReport,
     pub trial_ends: TrialEndReport,
     pub drafts: GenerationReport,
+    pub outbox: DrainReport,
     /// Kinds another instance was running, so this pass left them alone.
     pub skipped: Vec<JobKind>,
     pub failed: Vec<JobKind>,
@@ -154,6 +159,7 @@ pub async fn run_due(
                 "generated": report.drafts.generated,
                 "deliverable_ids": report.drafts.deliverable_ids,
             }),
+            JobKind::Outbox => json!(report.outbox),
         };
         let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
         if let Some(e) = &error {
@@ -214,6 +220,11 @@ async fn run_one(
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             tracing::info!(generated = report.drafts.generated, "drafts generated");
+        }
+        JobKind::Outbox => {
+            report.outbox = outbox::drain(db, &outbox::RecordingDispatcher, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
     Ok(())

@@ -16,6 +16,7 @@ pub mod generation;
 pub mod goals;
 pub mod hired_agents;
 pub mod hired_agents_list;
+pub mod outbox;
 pub mod period_documents;
 pub mod phase1;
 pub mod reviews;

@@ -331,3 +331,83 @@ async fn a_trade_intent_that_failed_its_checks_never_runs(engine: Engine) {
     );
 }
 crate::both_engines!(a_trade_intent_that_failed_its_checks_never_runs);
+
+async fn the_outbox_hands_over_once_and_shows_a_failing_integration(engine: Engine) {
+    use agentdesk::service::executions;
+    use agentdesk::service::outbox::{self, RecordingDispatcher};
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (c, del) = pending_batch(&app).await;
+    let scope = Scope::Customer(c.customer_id.clone());
+    let b = BillingSettings::default();
+    let actor = fx::actor(&app);
+    let done = reviews::decide(
+        &app.db,
+        &b,
+        &actor,
+        &scope,
+        &del,
+        &decision(Decision::Approve, None, None),
+    )
+    .await
+    .unwrap();
+    executions::execute(&app.db, &b, &actor, &scope, &del, Some(&done.approval.id))
+        .await
+        .unwrap();
+    // An integration that cannot act: retried with backoff, then failed for good, visibly.
+    app.exec("UPDATE outbox SET credential_ref = NULL")
+        .await
+        .unwrap();
+    let mut now = app.now();
+    let first = outbox::drain(&app.db, &RecordingDispatcher, now)
+        .await
+        .unwrap();
+    assert_eq!(first.retried, 1);
+    // Not due again before its backoff.
+    let early = outbox::drain(&app.db, &RecordingDispatcher, now)
+        .await
+        .unwrap();
+    assert_eq!(early.retried + early.failed + early.delivered, 0);
+    for _ in 0..4 {
+        now += chrono::Duration::hours(1);
+        outbox::drain(&app.db, &RecordingDispatcher, now)
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.text("SELECT status FROM outbox").await, "failed");
+    assert_eq!(
+        app.count("SELECT CAST(attempts AS BIGINT) FROM outbox")
+            .await,
+        5
+    );
+    assert!(
+        app.text("SELECT last_error FROM outbox")
+            .await
+            .contains("no stored credential")
+    );
+    assert_eq!(
+        app.text("SELECT execution_status FROM deliverables").await,
+        "failed"
+    );
+    // A failed execution may be tried again: the channel's hand-over is queued again, not doubled.
+    executions::execute(&app.db, &b, &actor, &scope, &del, Some(&done.approval.id))
+        .await
+        .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 1);
+    assert_eq!(app.text("SELECT status FROM outbox").await, "pending");
+    assert_eq!(
+        app.text("SELECT execution_status FROM deliverables").await,
+        "executed"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM execution_runs").await,
+        2,
+        "each run has its log"
+    );
+    let ok = outbox::drain(&app.db, &RecordingDispatcher, now)
+        .await
+        .unwrap();
+    assert_eq!(ok.retried, 1, "still no credential: retried again");
+}
+crate::both_engines!(the_outbox_hands_over_once_and_shows_a_failing_integration);
