@@ -5,8 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use serde_json::json;
+
 use crate::db::Db;
+use crate::db::audit::{self, Change};
 use crate::db::deliverables::{self, OutboxItem};
+use crate::domain::actor::Actor;
 use crate::error::AppResult;
 
 /// Attempts before a hand-over is failed for good.
@@ -76,6 +80,24 @@ pub async fn drain(
                 "failed" => {
                     report.failed += 1;
                     report.failed_ids.push(item.id.clone());
+                    // The deliverable's execution failed with it: recorded like every change.
+                    audit::record(
+                        tx.conn(),
+                        &Actor::system(format!("outbox-{}", item.id), now),
+                        Change {
+                            entity_type: "deliverable",
+                            entity_id: &item.deliverable_id,
+                            action: "deliverable.execution_failed",
+                            before: Some(json!({"execution_status": "executed"})),
+                            after: Some(json!({
+                                "execution_status": "failed",
+                                "integration": item.integration,
+                                "error": error,
+                                "attempts": attempt,
+                            })),
+                        },
+                    )
+                    .await?;
                 }
                 _ => report.retried += 1,
             }

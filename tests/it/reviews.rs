@@ -390,6 +390,11 @@ async fn the_outbox_hands_over_once_and_shows_a_failing_integration(engine: Engi
         app.text("SELECT execution_status FROM deliverables").await,
         "failed"
     );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'deliverable.execution_failed'")
+            .await,
+        1
+    );
     // A failed execution may be tried again: the channel's hand-over is queued again, not doubled.
     executions::execute(&app.db, &b, &actor, &scope, &del, Some(&done.approval.id))
         .await
