@@ -105,6 +105,8 @@ pub enum ErrorCode {
     AlreadyDecided,
     /// 409: only an approved deliverable can be executed.
     NotApproved,
+    /// 409: the goal cannot run now (not on demand, disabled, or its agent paused or unconfigured).
+    GoalNotRunnable,
     /// 409: the period is over and waits for the job pass that renews or ends it.
     PeriodEnded,
     /// 410: it existed and is gone for good.
@@ -124,7 +126,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 40] = [
         ErrorCode::BadRequest,
         ErrorCode::UnreadableBody,
         ErrorCode::RefusedCharacters,
@@ -156,6 +158,7 @@ impl ErrorCode {
         ErrorCode::SubscriptionNotActive,
         ErrorCode::AlreadyDecided,
         ErrorCode::NotApproved,
+        ErrorCode::GoalNotRunnable,
         ErrorCode::PeriodEnded,
         ErrorCode::Gone,
         ErrorCode::PayloadTooLarge,
@@ -199,6 +202,7 @@ impl ErrorCode {
             ErrorCode::SubscriptionNotActive => "subscription_not_active",
             ErrorCode::AlreadyDecided => "already_decided",
             ErrorCode::NotApproved => "not_approved",
+            ErrorCode::GoalNotRunnable => "goal_not_runnable",
             ErrorCode::PeriodEnded => "period_ended",
             ErrorCode::Gone => "gone",
             ErrorCode::PayloadTooLarge => "payload_too_large",

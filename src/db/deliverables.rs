@@ -121,6 +121,17 @@ pub async fn insert_drafts(
     })
 }
 
+/// The deliverable of a goal's period, if one was made.
+pub async fn of_period(
+    c: Conn<'_>,
+    goal_instance_id: &str,
+    period_key: &str,
+) -> sqlx::Result<Option<String>> {
+    on_conn!(c, e => sqlx::query_scalar(
+        "SELECT id FROM deliverables WHERE goal_instance_id = $1 AND period_key = $2")
+        .bind(goal_instance_id).bind(period_key).fetch_optional(e).await)
+}
+
 /// How many deliverables a goal has (tests and pages).
 pub async fn count_of_goal(c: Conn<'_>, goal_instance_id: &str) -> sqlx::Result<i64> {
     on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM deliverables WHERE goal_instance_id = $1")
@@ -327,12 +338,51 @@ pub async fn insert_run(
     Ok(())
 }
 
-/// The steps of a deliverable's executions, oldest run first.
-pub async fn steps_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<Step>> {
+/// A step of an execution's log with the run it belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoggedStep {
+    pub run_id: String,
+    pub run_status: String,
+    pub run_at: DateTime<Utc>,
+    pub correlation_id: String,
+    pub ai_model: Option<String>,
+    pub ai_input_tokens: Option<i64>,
+    pub ai_output_tokens: Option<i64>,
+    pub ai_cost_minor: Option<i64>,
+    #[sqlx(flatten)]
+    pub step: Step,
+}
+
+/// The steps of a deliverable's executions with their runs, oldest run first.
+pub async fn steps_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<LoggedStep>> {
     on_conn!(c, e => sqlx::query_as(
-        "SELECT s.step_number, s.action, s.status, s.output_summary, s.output, s.duration_ms \
+        "SELECT r.id AS run_id, r.status AS run_status, r.created_at AS run_at, r.correlation_id, r.ai_model, \
+         r.ai_input_tokens, r.ai_output_tokens, r.ai_cost_minor, \
+         s.step_number, s.action, s.status, s.output_summary, s.output, s.duration_ms \
          FROM execution_steps s JOIN execution_runs r ON r.id = s.run_id \
          WHERE r.deliverable_id = $1 ORDER BY r.created_at, r.id, s.step_number")
+        .bind(deliverable_id).fetch_all(e).await)
+}
+
+/// A hand-over of an executed deliverable, as its page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Handover {
+    pub id: String,
+    pub integration: String,
+    pub action: String,
+    pub credential_ref: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A deliverable's hand-overs, by integration.
+pub async fn outbox_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<Handover>> {
+    on_conn!(c, e => sqlx::query_as(
+        "SELECT id, integration, action, credential_ref, status, attempts, next_attempt_at, last_error, updated_at \
+         FROM outbox WHERE deliverable_id = $1 ORDER BY integration")
         .bind(deliverable_id).fetch_all(e).await)
 }
 

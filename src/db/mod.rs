@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod kv;
 pub mod login_attempts;
 pub mod migrate;
+pub mod review_queue;
 pub mod sessions;
 pub mod subscriptions;
 pub mod tokens;

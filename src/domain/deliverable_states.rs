@@ -113,6 +113,16 @@ pub enum DenyReason {
 }
 
 impl DenyReason {
+    pub const ALL: [DenyReason; 3] = [
+        DenyReason::ApprovalRequired,
+        DenyReason::ApprovalInvalid,
+        DenyReason::GuardrailFailed,
+    ];
+
+    pub fn parse(s: &str) -> Option<DenyReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DenyReason::ApprovalRequired => "approval_required",

@@ -136,16 +136,7 @@ fn check(settings: &BillingSettings, r: &CheckoutRequest) -> AppResult<Checked> 
     };
     let key = match &r.idempotency_key {
         None => None,
-        Some(k) => {
-            let k = k.trim();
-            if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(AppError::bad_request(
-                    ErrorCode::InvalidIdempotencyKey,
-                    "Idempotency-Key must be 1 to 200 visible ASCII characters.",
-                ));
-            }
-            Some(k.to_string())
-        }
+        Some(k) => Some(idempotency_key(k)?),
     };
     Ok(Checked {
         coupon_code: settings.coupon_code.clone(),
@@ -398,4 +389,16 @@ pub fn field_of(code: ErrorCode) -> Option<&'static str> {
         ErrorCode::AgentTypeRequired | ErrorCode::UnknownAgentType => Some("agent_type_id"),
         _ => None,
     }
+}
+
+/// A client's idempotency key, trimmed: 1 to 200 visible ASCII characters.
+pub fn idempotency_key(k: &str) -> AppResult<String> {
+    let k = k.trim();
+    if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::bad_request(
+            ErrorCode::InvalidIdempotencyKey,
+            "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+        ));
+    }
+    Ok(k.to_string())
 }

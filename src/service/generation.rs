@@ -8,16 +8,20 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::db::Db;
+use crate::db::audit::{self, Change};
 use crate::db::deliverables::{self, DueGoal, NewDraft};
+use crate::db::hired_agents as db_agents;
+use crate::domain::actor::{Actor, Scope};
+use crate::domain::billing::settings::BillingSettings;
 use crate::domain::definition::Definition;
 use crate::domain::deliverable_payloads::{self as payloads, Inputs};
 use crate::domain::ids::new_id;
 use crate::domain::schedule::{self, Frequency};
-use crate::error::AppResult;
-use crate::service::catalog;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::service::{catalog, checkout, hired_agents};
 
 /// What one generation pass did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -101,4 +105,106 @@ pub async fn run_due(
         }
     }
     Ok(report)
+}
+
+/// "Run now" on an on-demand goal: one draft per request key. The key (the form's one-time key,
+/// the API's `Idempotency-Key`) becomes the period key `on_demand:<key>`, so a double submit meets
+/// the unique (goal, period) key and answers the draft the first request made.
+pub async fn run_now(
+    db: &Db,
+    settings: &BillingSettings,
+    actor: &Actor,
+    scope: &Scope,
+    hired_agent_id: &str,
+    goal_instance_id: &str,
+    key: Option<&str>,
+) -> AppResult<GenerationReport> {
+    let key = match key {
+        Some(k) => checkout::idempotency_key(k)?,
+        None => new_id("RUN"),
+    };
+    let agent = hired_agents::get(db, settings, scope, hired_agent_id, actor.now).await?;
+    let goal = {
+        let mut c = db.acquire().await?;
+        db_agents::goal(c.conn(), goal_instance_id).await?
+    }
+    .filter(|g| g.hired_agent_id == agent.id && g.deleted_at.is_none())
+    .ok_or(AppError::NotFound)?;
+    hired_agents::check_writable(&agent)?;
+    let refuse = |message: &str| {
+        Err(AppError::conflict(
+            ErrorCode::GoalNotRunnable,
+            message.to_string(),
+        ))
+    };
+    if goal.frequency != Frequency::OnDemand.as_str() {
+        return refuse("This goal runs on its schedule; only on-demand goals run on request.");
+    }
+    if !goal.enabled {
+        return refuse("This goal is disabled; enable it to run it.");
+    }
+    if !agent.active {
+        return refuse("This hired agent is not active.");
+    }
+    if agent.paused {
+        return refuse("This hired agent is paused; resume it to run its goals.");
+    }
+    if !agent.configured {
+        return refuse("This hired agent is not configured yet; finish its configuration first.");
+    }
+    let definition = hired_agents::definition_of(db, &agent).await?;
+    let template = definition
+        .template(&goal.goal_template_id)
+        .ok_or(AppError::NotFound)?;
+    let built = payloads::build(&Inputs {
+        goal_template_id: &goal.goal_template_id,
+        goal_instance_id: &goal.id,
+        skill_binding: template.skill_binding.as_deref(),
+        config: &agent.config.0,
+        settings: &goal.settings.0,
+    });
+    let period_key = format!("on_demand:{key}");
+    let draft = NewDraft {
+        id: new_id("DEL"),
+        hired_agent_id: agent.id.clone(),
+        customer_id: agent.customer_id.clone(),
+        goal_instance_id: goal.id.clone(),
+        goal_template_id: goal.goal_template_id.clone(),
+        period_key: period_key.clone(),
+        title: built.title,
+        payload: built.payload,
+    };
+    let actor = actor.clone().on_behalf_if_staff(scope, &agent.customer_id);
+    let mut tx = db.begin().await?;
+    let ids =
+        deliverables::insert_drafts(tx.conn(), std::slice::from_ref(&draft), actor.now).await?;
+    let Some(id) = ids.into_iter().next() else {
+        // The same request ran first: answer its draft.
+        let id = deliverables::of_period(tx.conn(), &goal.id, &period_key)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Ok(GenerationReport {
+            generated: 1,
+            deliverable_ids: vec![id],
+            now: actor.now,
+        });
+    };
+    audit::record(
+        tx.conn(),
+        &actor,
+        Change {
+            entity_type: "deliverable",
+            entity_id: &id,
+            action: "deliverable.run_now",
+            before: None,
+            after: Some(json!({"goal_instance_id": goal.id, "title": draft.title})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(GenerationReport {
+        generated: 1,
+        deliverable_ids: vec![id],
+        now: actor.now,
+    })
 }

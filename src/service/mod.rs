@@ -19,6 +19,7 @@ pub mod hired_agents_list;
 pub mod outbox;
 pub mod period_documents;
 pub mod phase1;
+pub mod review_queue;
 pub mod reviews;
 pub mod sessions;
 pub mod setup;

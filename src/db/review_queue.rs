@@ -1,0 +1,180 @@
+//! Lists of deliverables: the review queues (a customer's, a hired agent's, and staff's over all
+//! customers) and the API's list of one agent's deliverables. Oldest first by
+//! `(created_at, id)`, keyset pagination after a deliverable id, and one SQL text per combination
+//! of filters given (no `($1 IS NULL OR …)` catch-alls), so each is planned for what it asks:
+//! pending items walk `deliverables_pending_idx`, a customer's `deliverables_customer_idx`, an
+//! agent's `deliverables_agent_idx`.
+
+use chrono::{DateTime, Utc};
+
+use super::Conn;
+use super::deliverables::Deliverable;
+use crate::domain::deliverable_states::ReviewStatus;
+use crate::on_conn;
+
+/// The filters of one list request; `None` is "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Always set for a customer (their scope); a staff filter otherwise.
+    pub customer: Option<String>,
+    pub hired_agent: Option<String>,
+    pub status: Option<ReviewStatus>,
+    pub agent_type: Option<String>,
+    /// Only items created at or before this time (the "waiting longer than" filter).
+    pub created_before: Option<DateTime<Utc>>,
+    /// One deliverable, if it passes the other filters (a bulk approval's confirmation).
+    pub id: Option<String>,
+}
+
+/// A listed deliverable with the names the queue shows beside it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Item {
+    #[sqlx(flatten)]
+    pub deliverable: Deliverable,
+    pub agent_nickname: Option<String>,
+    pub agent_type_id: String,
+    pub agent_type_name: String,
+    pub customer_name: String,
+}
+
+impl Item {
+    /// The hired agent's nickname, or its type's name while it has none.
+    pub fn agent_name(&self) -> &str {
+        self.agent_nickname
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(&self.agent_type_name)
+    }
+}
+
+const SELECT: &str = "SELECT d.id, d.hired_agent_id, d.customer_id, d.goal_instance_id, d.goal_template_id, \
+    d.period_key, d.title, d.payload, d.review_status, d.review_notes, d.approval_id, d.decided_at, \
+    d.edited_payload, d.execution_status, d.executed_at, d.created_at, d.updated_at, \
+    h.nickname AS agent_nickname, h.agent_type_id, v.display_name AS agent_type_name, c.name AS customer_name \
+    FROM deliverables d JOIN hired_agents h ON h.id = d.hired_agent_id \
+    JOIN agent_type_versions v ON v.agent_type_id = h.agent_type_id AND v.version = h.agent_type_version \
+    JOIN customers c ON c.id = d.customer_id";
+
+/// A bound value, in placeholder order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    At(DateTime<Utc>),
+}
+
+/// The filters as SQL conditions over `d` and `h`, and their values in placeholder order.
+fn conditions(f: &Filter, after: Option<&str>) -> (Vec<String>, Vec<Arg>) {
+    let mut args: Vec<Arg> = vec![];
+    let mut arg = |a: Arg| {
+        args.push(a);
+        format!("${}", args.len())
+    };
+    let mut conds: Vec<String> = vec![];
+    if let Some(id) = &f.id {
+        conds.push(format!("d.id = {}", arg(Arg::Text(id.clone()))));
+    }
+    if let Some(c) = &f.customer {
+        conds.push(format!("d.customer_id = {}", arg(Arg::Text(c.clone()))));
+    }
+    if let Some(h) = &f.hired_agent {
+        conds.push(format!("d.hired_agent_id = {}", arg(Arg::Text(h.clone()))));
+    }
+    if let Some(s) = f.status {
+        // A literal, so the planner can use the partial index of pending items.
+        conds.push(format!("d.review_status = '{}'", s.as_str()));
+    }
+    if let Some(t) = &f.agent_type {
+        conds.push(format!("h.agent_type_id = {}", arg(Arg::Text(t.clone()))));
+    }
+    if let Some(at) = f.created_before {
+        conds.push(format!("d.created_at <= {}", arg(Arg::At(at))));
+    }
+    if let Some(id) = after {
+        let id = arg(Arg::Text(id.to_string()));
+        conds.push(format!(
+            "(d.created_at, d.id) > (SELECT a.created_at, a.id FROM deliverables a WHERE a.id = {id})"
+        ));
+    }
+    (conds, args)
+}
+
+/// The statement of one page (oldest first) and its values; the limit is bound last.
+pub fn page_sql(f: &Filter, after: Option<&str>) -> (String, Vec<Arg>) {
+    let (conds, args) = conditions(f, after);
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    let limit = format!("${}", args.len() + 1);
+    (
+        format!("{SELECT}{where_} ORDER BY d.created_at, d.id LIMIT {limit}"),
+        args,
+    )
+}
+
+/// One page: at most `limit` items after the deliverable `after`, oldest first.
+pub async fn page(
+    c: Conn<'_>,
+    f: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<Item>> {
+    let (sql, args) = page_sql(f, after);
+    let sql = sqlx::AssertSqlSafe(sql);
+    on_conn!(c, e => {
+        let mut q = sqlx::query_as(sql);
+        for a in &args {
+            q = match a {
+                Arg::Text(t) => q.bind(t),
+                Arg::At(at) => q.bind(at),
+            };
+        }
+        q.bind(limit).fetch_all(e).await
+    })
+}
+
+/// How many items wait for review (of one customer, or of all), counted up to `cap`: the
+/// navigation badge shows "99+" rather than paying for an exact count of a long queue.
+pub async fn pending_count(c: Conn<'_>, customer: Option<&str>, cap: i64) -> sqlx::Result<i64> {
+    match customer {
+        Some(cu) => on_conn!(c, e => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE customer_id = $1 \
+             AND review_status = 'pending_review' LIMIT $2) x")
+            .bind(cu).bind(cap).fetch_one(e).await),
+        None => on_conn!(c, e => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE review_status = 'pending_review' LIMIT $1) x")
+            .bind(cap).fetch_one(e).await),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_filters_given_become_conditions() {
+        let (sql, args) = page_sql(&Filter::default(), None);
+        assert!(!sql.contains("WHERE"), "{sql}");
+        assert!(
+            sql.ends_with("ORDER BY d.created_at, d.id LIMIT $1"),
+            "{sql}"
+        );
+        assert!(args.is_empty());
+
+        let f = Filter {
+            customer: Some("CUS-1".into()),
+            status: Some(ReviewStatus::PendingReview),
+            agent_type: Some("AGT-MKT".into()),
+            ..Filter::default()
+        };
+        let (sql, args) = page_sql(&f, Some("DEL-9"));
+        assert!(sql.contains("d.customer_id = $1"), "{sql}");
+        assert!(sql.contains("d.review_status = 'pending_review'"), "{sql}");
+        assert!(sql.contains("h.agent_type_id = $2"), "{sql}");
+        assert!(sql.contains("WHERE a.id = $3"), "{sql}");
+        assert!(sql.ends_with("LIMIT $4"), "{sql}");
+        assert!(!sql.contains("IS NULL OR"), "{sql}");
+        assert_eq!(args.len(), 3);
+    }
+}

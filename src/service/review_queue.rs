@@ -1,0 +1,120 @@
+//! Lists of deliverables as a scope may see them: the review queues (`/portal/reviews`, a hired
+//! agent's, `/admin/reviews`), the navigation's count of items waiting, and the API's list of one
+//! agent's deliverables, which first generates that agent's due drafts (as Phase 1 did).
+
+use chrono::{DateTime, Utc};
+
+use crate::db::Db;
+use crate::db::deliverables::{self, Approval, Deliverable, Denial, Handover, LoggedStep};
+use crate::db::hired_agents::HiredAgent;
+use crate::db::review_queue;
+use crate::domain::actor::Scope;
+use crate::domain::billing::settings::BillingSettings;
+use crate::error::{AppError, AppResult};
+use crate::service::{generation, hired_agents};
+
+pub use crate::db::review_queue::{Filter, Item};
+
+/// The badge stops counting here and shows "99+".
+pub const BADGE_CAP: i64 = 100;
+
+/// The filter with the scope applied: a customer sees only their own items, whatever was asked.
+fn scoped(scope: &Scope, filter: &Filter) -> Filter {
+    let mut f = filter.clone();
+    if let Some(own) = scope.customer() {
+        f.customer = Some(own.to_string());
+    }
+    f
+}
+
+/// One page of the queue, oldest first, after the deliverable `after`. One statement.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Item>> {
+    let mut c = db.acquire().await?;
+    Ok(review_queue::page(c.conn(), &scoped(scope, filter), after, limit).await?)
+}
+
+/// One deliverable through the queue's filter and the scope (`None` when it does not pass).
+pub async fn one(db: &Db, scope: &Scope, filter: &Filter, id: &str) -> AppResult<Option<Item>> {
+    let f = Filter {
+        id: Some(id.to_string()),
+        ..filter.clone()
+    };
+    Ok(page(db, scope, &f, None, 1).await?.into_iter().next())
+}
+
+/// How many items wait for review in the scope, up to [`BADGE_CAP`]. One statement.
+pub async fn pending_count(db: &Db, scope: &Scope) -> AppResult<i64> {
+    let mut c = db.acquire().await?;
+    Ok(review_queue::pending_count(c.conn(), scope.customer(), BADGE_CAP).await?)
+}
+
+/// One agent's deliverables (404 outside the scope, 410 past its retention at `now`), after
+/// generating its due drafts at `as_of` (daily, weekly and monthly goals, the scheduler's rules).
+#[allow(clippy::too_many_arguments)]
+pub async fn of_agent(
+    db: &Db,
+    settings: &BillingSettings,
+    scope: &Scope,
+    now: DateTime<Utc>,
+    hired_agent_id: &str,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+    as_of: DateTime<Utc>,
+) -> AppResult<Vec<Item>> {
+    let agent = hired_agents::get(db, settings, scope, hired_agent_id, now).await?;
+    generation::run_due(db, as_of, Some(&agent.id)).await?;
+    let f = Filter {
+        hired_agent: Some(agent.id.clone()),
+        ..filter.clone()
+    };
+    page(db, scope, &f, after, limit).await
+}
+
+/// Everything a deliverable's page (and the API's detail) shows.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub deliverable: Deliverable,
+    pub agent: HiredAgent,
+    pub approval: Option<Approval>,
+    pub denials: Vec<Denial>,
+    pub log: Vec<LoggedStep>,
+    pub handovers: Vec<Handover>,
+}
+
+/// One deliverable the scope may see (404 otherwise; 410 past its agent's retention at `now`),
+/// with its decision, denials, execution log and hand-overs. Six statements on one connection.
+pub async fn detail(
+    db: &Db,
+    settings: &BillingSettings,
+    scope: &Scope,
+    id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Detail> {
+    let deliverable = {
+        let mut c = db.acquire().await?;
+        deliverables::get(c.conn(), id, scope.customer())
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    let agent = hired_agents::get(db, settings, scope, &deliverable.hired_agent_id, now).await?;
+    let mut c = db.acquire().await?;
+    let approval = deliverables::approval_of(c.conn(), id).await?;
+    let denials = deliverables::denials_of(c.conn(), id).await?;
+    let log = deliverables::steps_of(c.conn(), id).await?;
+    let handovers = deliverables::outbox_of(c.conn(), id).await?;
+    Ok(Detail {
+        deliverable,
+        agent,
+        approval,
+        denials,
+        log,
+        handovers,
+    })
+}
