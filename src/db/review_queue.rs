@@ -134,6 +134,31 @@ pub async fn page(
     })
 }
 
+/// A goal's recent deliverable, as its card lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recent {
+    pub id: String,
+    pub goal_instance_id: String,
+    pub title: String,
+    pub review_status: String,
+    pub execution_status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The newest `per_goal` deliverables of each goal of an agent, newest first. One statement.
+pub async fn recent_of_agent(
+    c: Conn<'_>,
+    hired_agent_id: &str,
+    per_goal: i64,
+) -> sqlx::Result<Vec<Recent>> {
+    on_conn!(c, e => sqlx::query_as(
+        "SELECT id, goal_instance_id, title, review_status, execution_status, created_at FROM ( \
+         SELECT id, goal_instance_id, title, review_status, execution_status, created_at, \
+         ROW_NUMBER() OVER (PARTITION BY goal_instance_id ORDER BY created_at DESC, id DESC) AS n \
+         FROM deliverables WHERE hired_agent_id = $1) x WHERE n <= $2 ORDER BY created_at DESC, id DESC")
+        .bind(hired_agent_id).bind(per_goal).fetch_all(e).await)
+}
+
 /// How many items wait for review (of one customer, or of all), counted up to `cap`: the
 /// navigation badge shows "99+" rather than paying for an exact count of a long queue.
 pub async fn pending_count(c: Conn<'_>, customer: Option<&str>, cap: i64) -> sqlx::Result<i64> {

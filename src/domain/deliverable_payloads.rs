@@ -486,8 +486,12 @@ pub fn is_external(payload: &Value) -> bool {
 
 /// A trading intent's validation errors (empty for every other payload).
 pub fn validation_errors(payload: &Value) -> Vec<String> {
-    payload
-        .get("validation_errors")
+    strings_at(payload, "validation_errors")
+}
+
+/// The strings of the list at `key` of `v` (empty when there is none).
+pub fn strings_at(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()

@@ -20,11 +20,14 @@ const PAIR_KEY: &str = "__key";
 pub const CREDENTIAL_KEYS: &str = "__keys";
 const PAIR_VALUE: &str = "__value";
 
+/// Text fields allowed more characters than this are edited in a text area.
+const LONG_TEXT: u64 = 280;
+
 /// One widget (or the start/end of a nested group), in document order: templates loop over these
 /// without recursion.
 #[derive(Debug, Clone, Default)]
 pub struct Widget {
-    /// text | secret | number | integer | checkbox | select | radios | checkboxes | rows | pairs |
+    /// text | longtext | secret | number | integer | checkbox | select | radios | checkboxes | rows | pairs |
     /// group_start | group_end
     pub kind: &'static str,
     pub name: String,
@@ -148,7 +151,12 @@ fn add_widgets(
                 // Write-only: a stored value is never sent back to the browser.
             }
             FieldType::Text => {
-                w.kind = "text";
+                // Room for a paragraph or more (a post's text) gets a text area.
+                w.kind = if f.max_length.is_some_and(|n| n > LONG_TEXT) {
+                    "longtext"
+                } else {
+                    "text"
+                };
                 w.value = scalar_text(v);
                 w.min_length = f.min_length.map(|n| n.to_string()).unwrap_or_default();
                 w.max_length = f.max_length.map(|n| n.to_string()).unwrap_or_default();
@@ -416,7 +424,9 @@ pub fn submission_of(fields: &[Field], prefix: &str, value: &Value) -> Vec<(Stri
     let mut out = vec![];
     for w in widgets(fields, prefix, value, &[]) {
         match w.kind {
-            "text" | "number" | "integer" | "select" => out.push((w.name.clone(), w.value.clone())),
+            "text" | "longtext" | "number" | "integer" | "select" => {
+                out.push((w.name.clone(), w.value.clone()))
+            }
             "radios" if !w.value.is_empty() => out.push((w.name.clone(), w.value.clone())),
             "secret" => out.push((w.name.clone(), String::new())),
             "checkbox" => {

@@ -13,7 +13,7 @@ use crate::domain::billing::settings::BillingSettings;
 use crate::error::{AppError, AppResult};
 use crate::service::{generation, hired_agents};
 
-pub use crate::db::review_queue::{Filter, Item};
+pub use crate::db::review_queue::{Filter, Item, Recent};
 
 /// The badge stops counting here and shows "99+".
 pub const BADGE_CAP: i64 = 100;
@@ -46,6 +46,13 @@ pub async fn one(db: &Db, scope: &Scope, filter: &Filter, id: &str) -> AppResult
         ..filter.clone()
     };
     Ok(page(db, scope, &f, None, 1).await?.into_iter().next())
+}
+
+/// The newest few deliverables of each goal of an agent the caller has loaded in its scope.
+pub async fn recent_of_agent(db: &Db, hired_agent_id: &str) -> AppResult<Vec<Recent>> {
+    const PER_GOAL: i64 = 3;
+    let mut c = db.acquire().await?;
+    Ok(review_queue::recent_of_agent(c.conn(), hired_agent_id, PER_GOAL).await?)
 }
 
 /// How many items wait for review in the scope, up to [`BADGE_CAP`]. One statement.

@@ -25,6 +25,7 @@ pub mod one_time;
 pub mod openapi;
 pub mod pages;
 pub mod portal;
+pub mod reviews;
 pub mod schema_forms;
 pub mod session_store;
 pub mod subscription_pages;
@@ -60,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(hire::routes)
         .configure(subscription_pages::routes)
         .configure(agents::routes)
+        .configure(reviews::routes)
         .configure(billing_docs::routes)
         .configure(health::routes)
         .configure(schema_forms::routes)

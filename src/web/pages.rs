@@ -45,6 +45,19 @@ pub struct NavLink {
     pub href: &'static str,
     pub label: &'static str,
     pub current: bool,
+    /// A count beside the label ("3", "99+"); empty for none.
+    pub badge: String,
+}
+
+/// The badge of the reviews link: how many items wait, "99+" past the cap, nothing for none.
+pub fn waiting_badge(count: i64) -> String {
+    match count {
+        0 => String::new(),
+        n if n >= crate::service::review_queue::BADGE_CAP => {
+            format!("{}+", crate::service::review_queue::BADGE_CAP - 1)
+        }
+        n => n.to_string(),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +132,7 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
     let links: Vec<(&'static str, &'static str)> = match role {
         Some(Role::Admin) => vec![
             ("/admin", "Dashboard"),
+            ("/admin/reviews", "Reviews"),
             ("/admin/customers", "Customers"),
             ("/admin/hired-agents", "Hired agents"),
             ("/admin/agent-types", "Agent types"),
@@ -126,6 +140,7 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         ],
         Some(Role::Operator | Role::Viewer) => vec![
             ("/admin", "Dashboard"),
+            ("/admin/reviews", "Reviews"),
             ("/admin/customers", "Customers"),
             ("/admin/hired-agents", "Hired agents"),
             ("/admin/agent-types", "Agent types"),
@@ -133,13 +148,16 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
         Some(Role::Customer) => vec![
             ("/portal", "Home"),
             ("/portal/agents", "My agents"),
+            ("/portal/reviews", "Reviews"),
             ("/portal/catalog", "Catalog"),
             ("/portal/billing", "Billing"),
         ],
         None => vec![],
     };
     // Pages that belong to a section whose address they do not start with.
-    const SECTIONS: [(&str, &str); 7] = [
+    const SECTIONS: [(&str, &str); 9] = [
+        ("/admin/deliverables/", "/admin/reviews"),
+        ("/portal/deliverables/", "/portal/reviews"),
         ("/admin/subscriptions/", "/admin/customers"),
         ("/admin/invoices/", "/admin/customers"),
         ("/admin/receipts/", "/admin/customers"),
@@ -167,6 +185,7 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
             href,
             label,
             current: Some(href.len()) == longest && path.starts_with(href),
+            badge: String::new(),
         })
         .collect()
 }
@@ -189,14 +208,29 @@ impl FromRequest for PageCtx {
                 }
                 _ => vec![],
             };
+            // The reviews link counts what waits in the user's scope (one capped statement).
+            let waiting = match (
+                &principal,
+                req.app_data::<actix_web::web::Data<super::AppState>>(),
+            ) {
+                (Some(p), Some(state)) => {
+                    let scope = super::auth::scope_of(&p.user);
+                    crate::service::review_queue::pending_count(&state.db, &scope).await?
+                }
+                _ => 0,
+            };
             let user = principal.map(|p| NavUser {
                 id: p.user.id,
                 email: p.user.email,
                 role: p.user.role,
             });
             let path = req.path().to_string();
+            let mut nav = nav_for(user.as_ref().map(|u| u.role), &path);
+            for link in nav.iter_mut().filter(|l| l.href.ends_with("/reviews")) {
+                link.badge = waiting_badge(waiting);
+            }
             Ok(PageCtx {
-                nav: nav_for(user.as_ref().map(|u| u.role), &path),
+                nav,
                 user,
                 csrf,
                 flashes,
@@ -344,5 +378,17 @@ impl FormErrors {
             Err(AppError::Invalid { violations, .. }) => Ok(Err(FormErrors(violations))),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// `path` with the non-empty pairs as its query (a list page's links keep its filters).
+pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        s.append_pair(k, v);
+    }
+    match s.finish() {
+        q if q.is_empty() => path.to_string(),
+        q => format!("{path}?{q}"),
     }
 }

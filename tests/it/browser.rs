@@ -149,6 +149,17 @@ pub async fn assert_no_sideways_scroll(c: &Client) {
     assert_eq!(out[0], 0, "the page scrolls sideways because of {}", out[1]);
 }
 
+/// Accepts the confirmation dialog of a `data-confirm` form.
+pub async fn accept_confirm(c: &Client) {
+    for _ in 0..50 {
+        if c.accept_alert().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no confirmation dialog appeared");
+}
+
 /// Waits until the page shows `needle`.
 pub async fn see(c: &Client, needle: &str) {
     for _ in 0..100 {
@@ -175,7 +186,24 @@ pub async fn see_at(c: &Client, path_wanted: &str, needle: &str) {
 /// With AGENTDESK_SCREENSHOTS=DIR set, saves what the browser shows (to look at the pages by eye).
 pub async fn snap(c: &Client, name: &str) {
     if let Ok(dir) = std::env::var("AGENTDESK_SCREENSHOTS") {
+        // The whole page: the window grows to the page's height for the picture.
+        let (w, h) = c.get_window_size().await.unwrap();
+        let full = c
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(h);
+        let grow = full + 140 > h;
+        if grow {
+            c.set_window_size(w as u32, (full + 140) as u32)
+                .await
+                .unwrap();
+        }
         let png = c.screenshot().await.unwrap();
+        if grow {
+            c.set_window_size(w as u32, h as u32).await.unwrap();
+        }
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
     }

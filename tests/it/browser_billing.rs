@@ -2,11 +2,13 @@
 //! with the coupon (after a wrong one), opens the invoice, prints it on one A4 page and cancels at
 //! period end.
 
+use fantoccini::Locator;
 use fantoccini::wd::{PrintConfiguration, PrintSize};
-use fantoccini::{Client, Locator};
 
 use crate::both_engines;
-use crate::browser::{assert_no_sideways_scroll, browser, click, fill, path, see, sign_in, snap};
+use crate::browser::{
+    accept_confirm, assert_no_sideways_scroll, browser, click, fill, path, see, sign_in, snap,
+};
 use crate::helpers::*;
 
 both_engines!(a_customer_hires_sees_and_prints_the_invoice_and_cancels);
@@ -17,17 +19,6 @@ fn pdf_pages(pdf: &[u8]) -> usize {
     text.match_indices("/Type /Page")
         .filter(|(i, _)| !text[i + 11..].starts_with('s'))
         .count()
-}
-
-async fn accept_confirm(c: &Client) {
-    // The confirmation dialog of data-confirm forms.
-    for _ in 0..50 {
-        if c.accept_alert().await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no confirmation dialog appeared");
 }
 
 async fn a_customer_hires_sees_and_prints_the_invoice_and_cancels(engine: Engine) {

@@ -13,7 +13,7 @@ use crate::billing::{CustomerUser, customer};
 use crate::helpers::{Engine, TestApp, spawn_app};
 
 /// A customer with a configured marketing agent that has one pending marketing batch.
-async fn pending_batch(app: &TestApp) -> (CustomerUser, String) {
+pub async fn pending_batch(app: &TestApp) -> (CustomerUser, String) {
     let c = customer(app).await;
     let id = fx::hire(app, &c, fx::MARKETING, "Clinic").await;
     let version = app

@@ -22,7 +22,7 @@ use crate::service::hired_agents_list::{self as list, Cursor, Filter, Search, So
 use crate::service::{catalog, customers};
 use crate::web::AppState;
 use crate::web::auth::Staff;
-use crate::web::pages::{PageCtx, render, wants_fragment};
+use crate::web::pages::{PageCtx, render, wants_fragment, with_query};
 use crate::web::view::Ts;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -164,17 +164,6 @@ fn read_query(q: &ListQuery, types: &[(String, String)]) -> (Filter, Shown, i64)
         per_page: per_page.map(|n| n.to_string()).unwrap_or_default(),
     };
     (filter, shown, per_page.unwrap_or(PAGE_SIZE))
-}
-
-fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        s.append_pair(k, v);
-    }
-    match s.finish() {
-        q if q.is_empty() => path.to_string(),
-        q => format!("{path}?{q}"),
-    }
 }
 
 fn at_text(at: &DateTime<Utc>) -> String {

@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{GoalCard, Head, Viewer, goal_card, load};
+use super::{GoalCard, Head, Viewer, attach_recent, goal_card, load};
 use crate::db::hired_agents::{Goal, HiredAgent};
 use crate::domain::definition::{Definition, GoalTemplate};
 use crate::domain::forms::{self, Submitted, Widget};
@@ -34,7 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, base: &str) {
     .service(web::resource(format!("{base}/{{id}}/goals/{{goal}}")).post(update))
     .service(web::resource(format!("{base}/{{id}}/goals/{{goal}}/edit")).get(edit_form))
     .service(web::resource(format!("{base}/{{id}}/goals/{{goal}}/toggle")).post(toggle))
-    .service(web::resource(format!("{base}/{{id}}/goals/{{goal}}/delete")).post(delete));
+    .service(web::resource(format!("{base}/{{id}}/goals/{{goal}}/delete")).post(delete))
+    .service(web::resource(format!("{base}/{{id}}/goals/{{goal}}/run")).post(run_now));
 }
 
 const PREFIX: &str = "settings";
@@ -185,15 +186,17 @@ async fn tab(
     )
     .await?;
     let d = hired_agents::definition_of(&state.db, &h).await?;
+    let mut cards: Vec<GoalCard> = goals
+        .iter()
+        .map(|g| goal_card(&d, &h, g, v.actor.now))
+        .collect();
+    attach_recent(&state, &v, &h.id, &mut cards).await?;
     render(
         StatusCode::OK,
         &GoalsTab {
             ctx,
             head: Head::of(&h, &v, "goals"),
-            goals: goals
-                .iter()
-                .map(|g| goal_card(&d, &h, g, v.actor.now))
-                .collect(),
+            goals: cards,
             templates: template_cards(&d),
             enabled_goals: h.enabled_goals,
         },
@@ -228,7 +231,8 @@ struct GoalCardFragment {
 }
 
 /// A goal's card as an htmx answer.
-fn card(
+async fn card(
+    state: &AppState,
     ctx: PageCtx,
     d: &Definition,
     h: &HiredAgent,
@@ -236,11 +240,14 @@ fn card(
     v: &Viewer,
     clear_slot: bool,
 ) -> AppResult<HttpResponse> {
+    let mut cards = [goal_card(d, h, g, v.actor.now)];
+    attach_recent(state, v, &h.id, &mut cards).await?;
+    let [g] = cards;
     render(
         StatusCode::OK,
         &GoalCardFragment {
             ctx,
-            g: goal_card(d, h, g, v.actor.now),
+            g,
             head: Head::of(h, v, "goals"),
             clear_slot,
         },
@@ -395,7 +402,7 @@ async fn create(
         Ok(g) => {
             if wants_fragment(&req) {
                 let h = load(&state, &v, &h.id).await?;
-                return card(ctx, &d, &h, &g, &v, true);
+                return card(&state, ctx, &d, &h, &g, &v, true).await;
             }
             flash(&session, "success", format!("Goal added: {}.", t.name));
             Ok(see_other(&back_to(&v, &h, &q.from)))
@@ -492,7 +499,7 @@ async fn update(
     match r {
         Ok(saved) => {
             if wants_fragment(&req) {
-                return card(ctx, &d, &h, &saved, &v, false);
+                return card(&state, ctx, &d, &h, &saved, &v, false).await;
             }
             flash(&session, "success", format!("Goal saved: {}.", t.name));
             Ok(see_other(&back_to(&v, &h, &q.from)))
@@ -564,7 +571,7 @@ async fn toggle(
     )
     .await?;
     if wants_fragment(&req) {
-        return card(ctx, &d, &h, &saved, &v, false);
+        return card(&state, ctx, &d, &h, &saved, &v, false).await;
     }
     flash(
         &session,
@@ -635,4 +642,49 @@ async fn validate(
     );
     let errors = schema::validate(&t.settings_schema, &settings, Mode::Draft);
     live_errors(&t.settings_schema.fields, PREFIX, &errors)
+}
+
+/// "Run now" on an on-demand goal: one draft per submitted form (its one-time key), then its page.
+async fn run_now(
+    state: web::Data<AppState>,
+    session: Session,
+    v: Viewer,
+    path: web::Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let (id, goal_id) = path.into_inner();
+    if !v.can_write {
+        return Err(AppError::forbidden(
+            ErrorCode::ReadOnly,
+            "Viewers can look at everything but change nothing.",
+        ));
+    }
+    let key = Submitted::new(&pairs).text("_key").to_string();
+    let r = crate::service::generation::run_now(
+        &state.db,
+        &state.settings.billing,
+        &v.actor,
+        &v.scope,
+        &id,
+        &goal_id,
+        Some(key.as_str()).filter(|k| !k.is_empty()),
+    )
+    .await;
+    let prefix = if v.staff { "/admin" } else { "/portal" };
+    match r {
+        Ok(report) => {
+            let first = report.deliverable_ids.first().cloned().unwrap_or_default();
+            flash(
+                &session,
+                "success",
+                "A new draft is ready: review it below before anything is executed.",
+            );
+            Ok(see_other(&format!("{prefix}/deliverables/{first}")))
+        }
+        Err(AppError::Conflict { message, .. }) => {
+            flash(&session, "error", message);
+            Ok(see_other(&format!("{}/{id}/goals", v.base)))
+        }
+        Err(e) => Err(e),
+    }
 }

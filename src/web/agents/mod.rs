@@ -193,9 +193,58 @@ pub struct GoalCard {
     pub next_due_iso: String,
     pub settings: Vec<(String, String)>,
     pub row_version: i64,
+    /// An enabled on-demand goal: "Run now" makes a draft.
+    pub runnable: bool,
+    /// The "Run now" form's one-time key: submitting the same form twice makes one draft.
+    pub run_key: String,
+    /// Its newest deliverables (filled where the page reads them).
+    pub recent: Vec<RecentDeliverable>,
 }
 
-pub(super) fn value_words(v: &serde_json::Value) -> String {
+/// A deliverable on its goal's card.
+pub struct RecentDeliverable {
+    pub href: String,
+    pub title: String,
+    pub status: &'static str,
+    pub label: &'static str,
+    pub created: Ts,
+}
+
+/// Puts each goal's newest deliverables on its card (one statement for all of the agent's goals).
+pub async fn attach_recent(
+    state: &AppState,
+    v: &Viewer,
+    agent_id: &str,
+    cards: &mut [GoalCard],
+) -> AppResult<()> {
+    use crate::domain::deliverable_states::ReviewStatus;
+    let recent = crate::service::review_queue::recent_of_agent(&state.db, agent_id).await?;
+    let prefix = if v.staff { "/admin" } else { "/portal" };
+    for card in cards.iter_mut() {
+        card.recent = recent
+            .iter()
+            .filter(|r| r.goal_instance_id == card.id)
+            .map(|r| {
+                let s =
+                    ReviewStatus::parse(&r.review_status).unwrap_or(ReviewStatus::PendingReview);
+                RecentDeliverable {
+                    href: format!("{prefix}/deliverables/{}", r.id),
+                    title: r.title.clone(),
+                    status: s.as_str(),
+                    label: match r.execution_status.as_str() {
+                        "executed" => "Executed",
+                        "failed" => "Execution failed",
+                        _ => s.label(),
+                    },
+                    created: Ts(r.created_at),
+                }
+            })
+            .collect();
+    }
+    Ok(())
+}
+
+pub fn value_words(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(a) => a.iter().map(value_words).collect::<Vec<_>>().join(", "),
@@ -248,6 +297,9 @@ pub fn goal_card(d: &Definition, h: &HiredAgent, g: &Goal, now: DateTime<Utc>) -
         next_due_iso: due.map(|t| t.to_rfc3339()).unwrap_or_default(),
         settings,
         row_version: g.row_version,
+        runnable: g.enabled && g.frequency == "on_demand",
+        run_key: crate::domain::ids::new_id("RUN"),
+        recent: vec![],
     }
 }
 
