@@ -138,7 +138,7 @@ impl DenyReason {
             }
             DenyReason::ApprovalInvalid => "The approval id is not this deliverable's approval.",
             DenyReason::GuardrailFailed => {
-                "The trade intent failed its checks; it can never be executed."
+                "The trade intent failed its checks; it is not executed as it is."
             }
         }
     }

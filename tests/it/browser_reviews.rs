@@ -137,3 +137,64 @@ async fn a_customer_reviews_and_executes_and_staff_bulk_approve(engine: Engine) 
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM approvals").await, 4);
 }
+
+both_engines!(a_trader_runs_a_goal_now_and_a_failed_check_is_never_executed);
+
+/// "Run now" on an on-demand trade intent that breaks the per-order limit: the draft shows which
+/// check failed, and approved as it is, its execution is denied and the denial listed.
+async fn a_trader_runs_a_goal_now_and_a_failed_check_is_never_executed(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let cu = crate::billing::customer(&app).await;
+    let agent = fx::configured_trading(&app, &cu, "Desk").await;
+    fx::add_goal(
+        &app,
+        &cu,
+        &agent,
+        "trading.trade_intent_draft.v1",
+        "on_demand",
+        json!({"coin": "ETH", "side": "buy", "units": 5}),
+    )
+    .await;
+    sign_in(&c, &app.base, &cu.email, PASSWORD, "Acme Clinic").await;
+    c.goto(&format!("{}/portal/agents/{agent}/goals", app.base))
+        .await
+        .unwrap();
+    see(&c, "Runs when you ask for it").await;
+    snap(&c, "reviews-7-goal-run-now").await;
+    click(&c, "button.run-now").await;
+    see(&c, "A new draft is ready").await;
+    see(&c, "Trade intent draft: ETH buy 5").await;
+    see(
+        &c,
+        "This trade intent failed its checks: as it is, it will not be executed.",
+    )
+    .await;
+    see(&c, "Failed: units within the per-order limit").await;
+    snap(&c, "reviews-8-trade-intent-failed-check").await;
+    assert_no_sideways_scroll(&c).await;
+    // Approved as drafted, it is refused at execution and the refusal is listed.
+    click(&c, "#approve").await;
+    see(&c, "Approved: Trade intent draft").await;
+    click(&c, "#execute-button").await;
+    accept_confirm(&c).await;
+    see(&c, "Execution denied").await;
+    see(&c, "guardrail_failed").await;
+    see(&c, "Denied executions").await;
+    snap(&c, "reviews-9-denied").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM execution_denials WHERE reason = 'guardrail_failed'")
+            .await,
+        1
+    );
+    // The goal's card lists the draft.
+    c.goto(&format!("{}/portal/agents/{agent}/goals", app.base))
+        .await
+        .unwrap();
+    see(&c, "Recent deliverables").await;
+}

@@ -138,13 +138,25 @@ const PLUMBING: [&str; 5] = [
     "debug",
 ];
 
+/// Keys whose values are machine names.
+const WORDY: [&str; 2] = ["intent_action", "exchange_provider"];
+
 /// The rows of a flat table of `p`'s fields (nested objects become "a: b; c: d").
 fn rows_of(p: &Value, skip: &[&str]) -> Vec<(String, String)> {
     p.as_object()
         .map(|o| {
             o.iter()
                 .filter(|(k, _)| !PLUMBING.contains(&k.as_str()) && !skip.contains(&k.as_str()))
-                .map(|(k, v)| (label_of(k), value_words(v)))
+                .map(|(k, v)| {
+                    let words = value_words(v);
+                    // Machine names read as words ("place_order" → "place order").
+                    let words = if WORDY.contains(&k.as_str()) {
+                        words.replace('_', " ")
+                    } else {
+                        words
+                    };
+                    (label_of(k), words)
+                })
                 .collect()
         })
         .unwrap_or_default()
