@@ -40,6 +40,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_credentials"),
     migration!(6, "0006_hired_agents"),
     migration!(7, "0007_deliverables"),
+    migration!(8, "0008_review_indexes"),
 ];
 
 impl Migration {
@@ -385,6 +386,11 @@ mod tests {
             "51cbf71dbe95bff0e43b6f950a9782be",
         ),
         (
+            Engine::Postgres,
+            "0008_review_indexes",
+            "cc50efcf990d9db9c392c6afe526908e",
+        ),
+        (
             Engine::Sqlite,
             "0001_foundation",
             "6fb365db871a7810b68cab21669ac53a",
@@ -418,6 +424,11 @@ mod tests {
             Engine::Sqlite,
             "0007_deliverables",
             "5a78e5bc86aab2f7e49c25b8dc831488",
+        ),
+        (
+            Engine::Sqlite,
+            "0008_review_indexes",
+            "cc50efcf990d9db9c392c6afe526908e",
         ),
     ];
 
