@@ -351,6 +351,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 t.not_converted_ids.len()
             );
             println!("Drafts generated: {}.", r.drafts.generated);
+            println!(
+                "Outbox: {} delivered, {} to retry, {} failed for good.",
+                r.outbox.delivered, r.outbox.retried, r.outbox.failed
+            );
             for kind in &r.skipped {
                 println!("Skipped {}: another instance is running it.", kind.as_str());
             }
