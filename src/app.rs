@@ -22,6 +22,7 @@ use crate::web::AppState;
 use crate::web::csrf::csrf_guard;
 use crate::web::errors::render_errors;
 use crate::web::input_guard::refuse_unsafe_text;
+use crate::web::metrics::Metrics;
 use crate::web::middleware::{RequestSpan, limit_body, observe};
 use crate::web::session_store::DbSessionStore;
 
@@ -93,10 +94,13 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let (stop_jobs, stop_signal) = tokio::sync::watch::channel(false);
-        let scheduler = settings
-            .scheduler
-            .then(|| jobs::spawn_loop(db.clone(), clock.clone(), (&settings).into(), stop_signal));
-        let server = run(listener, db.clone(), settings, clock, keys)?;
+        // One recorder for the server and its scheduler: a pass's counts show on `/metrics`.
+        let metrics = Metrics::default();
+        let scheduler = settings.scheduler.then(|| {
+            let job_settings = jobs::JobSettings::from(&settings).with_metrics(metrics.clone());
+            jobs::spawn_loop(db.clone(), clock.clone(), job_settings, stop_signal)
+        });
+        let server = run(listener, db.clone(), settings, clock, keys, metrics)?;
         Ok(Application {
             port,
             server,
@@ -123,6 +127,11 @@ impl Application {
         result
     }
 
+    /// A handle that stops the server (and so, through `run_until_stopped`, its scheduler).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn into_server(self) -> Server {
         self.server
     }
@@ -134,6 +143,7 @@ fn run(
     settings: Settings,
     clock: Arc<dyn Clock>,
     keys: Keys,
+    metrics: Metrics,
 ) -> anyhow::Result<Server> {
     let key = keys.cookie.clone();
     let store = DbSessionStore {
@@ -151,7 +161,7 @@ fn run(
         db,
         settings,
         clock,
-        metrics: Default::default(),
+        metrics,
         keys,
     });
 

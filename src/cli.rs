@@ -184,7 +184,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { demo } => {
             let db = prepare_database(&settings, clock.as_ref()).await?;
-            crate::keys::master_secret(&db, &settings).await?;
+            let keys =
+                crate::keys::Keys::derive(&crate::keys::master_secret(&db, &settings).await?);
             println!("Database ready ({}).", db.engine().name());
             let ctx = Actor::system("cli:seed", clock.now());
             print_bootstrap(&crate::app::bootstrap(&db, &settings, &ctx).await?);
@@ -198,11 +199,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Built-in agent type loaded: {id}");
             }
             if demo {
-                let logins = setup::seed_demo(&db, &settings.billing, &ctx)
+                let demo = setup::seed_demo(&db, &keys, &settings.billing, &ctx)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!("Demo logins (password for all: {}):", setup::DEMO_PASSWORD);
-                for l in logins {
+                for l in demo.logins {
                     println!(
                         "  {:<10} {}{}",
                         l.role.as_str(),
@@ -210,6 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         if l.created { "" } else { "  (existed already)" }
                     );
                 }
+                println!("{}", demo.month.line());
             }
             db.close().await;
             Ok(())
@@ -351,6 +353,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 t.not_converted_ids.len()
             );
             println!("Drafts generated: {}.", r.drafts.generated);
+            println!(
+                "Outbox: {} delivered, {} to retry, {} failed for good.",
+                r.outbox.delivered, r.outbox.retried, r.outbox.failed
+            );
             for kind in &r.skipped {
                 println!("Skipped {}: another instance is running it.", kind.as_str());
             }

@@ -184,6 +184,20 @@ pub async fn get(
     }
 }
 
+/// A hired agent's deliverables still waiting for a decision that were made before `before`,
+/// oldest first (then by goal and period, so the order never depends on random ids).
+pub async fn pending_of_agent(
+    c: Conn<'_>,
+    hired_agent_id: &str,
+    before: DateTime<Utc>,
+) -> sqlx::Result<Vec<Deliverable>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM deliverables WHERE hired_agent_id = $1 AND review_status = 'pending_review' \
+         AND created_at < $2 ORDER BY created_at, goal_instance_id, period_key"
+    ));
+    on_conn!(c, e => sqlx::query_as(sql).bind(hired_agent_id).bind(before).fetch_all(e).await)
+}
+
 /// Records a decision on a deliverable still waiting for one; false when someone decided first.
 #[allow(clippy::too_many_arguments)]
 pub async fn decide(

@@ -4,7 +4,9 @@
 //! `job_runs` with what it did. Kinds: housekeeping (expired sessions, old login attempts and
 //! idempotency keys older than a week) and
 //! subscription period ends (end or renew, exactly once), trial ends (converted or not), drafts
-//! (one per goal and period), and the outbox (hand-overs of executed deliverables).
+//! (one per goal and period), and the outbox (hand-overs of executed deliverables). What each
+//! kind did is logged, counted in the Prometheus metrics (when the pass is given the app's) and
+//! answered in the [`PassReport`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,12 +24,16 @@ use crate::service::hired_agents::{self, TrialEndReport};
 use crate::service::outbox::{self, DrainReport};
 use crate::service::subscriptions::PeriodEndReport;
 use crate::service::{signin, subscriptions};
+use crate::web::metrics::{self as m, Metrics};
 
 /// What the jobs need to know of the settings.
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     pub session_max: Duration,
     pub billing: BillingSettings,
+    /// Where a pass counts what it did: the server's own metrics (the in-server loop, the API);
+    /// none for a one-off command, whose process ends before any scrape.
+    pub metrics: Option<Metrics>,
 }
 
 impl JobSettings {
@@ -35,7 +41,14 @@ impl JobSettings {
         JobSettings {
             session_max,
             billing: BillingSettings::default(),
+            metrics: None,
         }
+    }
+
+    /// The same settings, counting into `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 }
 
@@ -44,6 +57,7 @@ impl From<&crate::config::Settings> for JobSettings {
         JobSettings {
             session_max: s.session_max,
             billing: s.billing.clone(),
+            metrics: None,
         }
     }
 }
@@ -141,11 +155,14 @@ pub async fn run_due(
             let mut c = db.acquire().await?;
             if !jobs::take_lease(c.conn(), job, holder, now, now + kind.lease()).await? {
                 report.skipped.push(kind);
+                record_metrics(settings, kind, "skipped", None, &report);
                 continue;
             }
         }
         let started = Utc::now();
+        let timer = std::time::Instant::now();
         let outcome = run_one(db, kind, now, settings, &mut report).await;
+        let elapsed = timer.elapsed();
         let mut c = db.acquire().await?;
         let details = match kind {
             JobKind::Housekeeping => json!({
@@ -166,6 +183,8 @@ pub async fn run_due(
             tracing::warn!(job, error = %e, "job failed");
             report.failed.push(kind);
         }
+        let outcome = if error.is_none() { "ok" } else { "failed" };
+        record_metrics(settings, kind, outcome, Some(elapsed), &report);
         jobs::record_run(
             c.conn(),
             &jobs::NewRun {
@@ -181,7 +200,84 @@ pub async fn run_due(
         .await?;
         jobs::release_lease(c.conn(), job, holder).await?;
     }
+    log_pass(&report);
     Ok(report)
+}
+
+/// Counts what one kind did in the app's metrics: the only place a pass records them.
+fn record_metrics(
+    settings: &JobSettings,
+    kind: JobKind,
+    outcome: &'static str,
+    elapsed: Option<Duration>,
+    r: &PassReport,
+) {
+    let Some(metrics) = &settings.metrics else {
+        return;
+    };
+    let job = kind.as_str();
+    metrics.record(|| {
+        metrics::counter!(m::JOB_RUNS, "job" => job, "outcome" => outcome).increment(1);
+        let Some(elapsed) = elapsed else { return };
+        metrics::histogram!(m::JOB_DURATION, "job" => job).record(elapsed.as_secs_f64());
+        match kind {
+            JobKind::Housekeeping => {
+                for (what, n) in [
+                    ("sessions", r.sessions_purged),
+                    ("login_attempts", r.login_attempts_purged),
+                    ("idempotency_keys", r.idempotency_keys_purged),
+                ] {
+                    metrics::counter!(m::PURGED, "what" => what).increment(n);
+                }
+            }
+            JobKind::PeriodEnds => {
+                let p = &r.period_ends;
+                metrics::counter!(m::PERIOD_ENDS, "outcome" => "renewed").increment(p.renewed);
+                metrics::counter!(m::PERIOD_ENDS, "outcome" => "canceled").increment(p.canceled);
+            }
+            JobKind::TrialEnds => {
+                let t = &r.trial_ends;
+                metrics::counter!(m::TRIALS_ENDED, "outcome" => "converted")
+                    .increment(t.converted_ids.len() as u64);
+                metrics::counter!(m::TRIALS_ENDED, "outcome" => "not_converted")
+                    .increment(t.not_converted_ids.len() as u64);
+            }
+            JobKind::Drafts => {
+                metrics::counter!(m::DRAFTS_GENERATED).increment(r.drafts.generated);
+            }
+            JobKind::Outbox => {
+                let o = &r.outbox;
+                metrics::counter!(m::OUTBOX_DELIVERED).increment(o.delivered);
+                metrics::counter!(m::OUTBOX_RETRIED).increment(o.retried);
+                metrics::counter!(m::OUTBOX_FAILED).increment(o.failed);
+            }
+        }
+    });
+}
+
+/// One log line per pass with what it did (counts; ids by number, they are in `job_runs`).
+fn log_pass(r: &PassReport) {
+    let kinds = |ks: &[JobKind]| ks.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",");
+    tracing::info!(
+        now = %r.drafts.now.to_rfc3339(),
+        sessions_purged = r.sessions_purged,
+        login_attempts_purged = r.login_attempts_purged,
+        idempotency_keys_purged = r.idempotency_keys_purged,
+        period_ends = r.period_ends.processed,
+        renewed = r.period_ends.renewed,
+        canceled = r.period_ends.canceled,
+        trials_ended = r.trial_ends.processed,
+        trials_converted = r.trial_ends.converted_ids.len(),
+        drafts_generated = r.drafts.generated,
+        draft_ids = r.drafts.deliverable_ids.len(),
+        outbox_delivered = r.outbox.delivered,
+        outbox_retried = r.outbox.retried,
+        outbox_failed = r.outbox.failed,
+        outbox_failed_ids = r.outbox.failed_ids.len(),
+        skipped = %kinds(&r.skipped),
+        failed = %kinds(&r.failed),
+        "job pass"
+    );
 }
 
 async fn run_one(
@@ -219,7 +315,6 @@ async fn run_one(
             report.drafts = generation::run_due(db, now, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            tracing::info!(generated = report.drafts.generated, "drafts generated");
         }
         JobKind::Outbox => {
             report.outbox = outbox::drain(db, &outbox::RecordingDispatcher, now)

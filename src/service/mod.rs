@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod credentials;
 pub mod customers;
+pub mod demo;
 pub mod executions;
 pub mod generation;
 pub mod goals;

@@ -81,79 +81,70 @@ pub struct DemoLogin {
     pub created: bool,
 }
 
-/// Creates, once, a demo customer with a customer user and a hired trading agent (through the
-/// ordinary coupon checkout), plus an operator and a viewer.
+/// What `seed --demo` did: the logins, and the demo month (see [`super::demo`]).
+pub struct Demo {
+    pub logins: Vec<DemoLogin>,
+    pub month: super::demo::MonthSummary,
+}
+
+/// Creates, once, an operator, a viewer and the demo customers, each with a customer user, then
+/// the demo month: their hired agents (bought through the ordinary coupon checkout) and thirty days
+/// of their work (see [`super::demo`]).
 pub async fn seed_demo(
     db: &Db,
+    keys: &crate::keys::Keys,
     billing: &crate::domain::billing::settings::BillingSettings,
     actor: &Actor,
-) -> AppResult<Vec<DemoLogin>> {
-    let customer_id = {
-        let mut c = db.acquire().await?;
-        customers::by_email(c.conn(), DEMO_CUSTOMER_EMAIL)
-            .await?
-            .map(|c| c.id)
-    };
-    let wanted = [
-        ("operator@demo.example", Role::Operator),
-        ("viewer@demo.example", Role::Viewer),
-        ("customer@demo-clinic.example", Role::Customer),
+) -> AppResult<Demo> {
+    let mut wanted: Vec<(&str, Role, Option<&super::demo::DemoCustomer>)> = vec![
+        ("operator@demo.example", Role::Operator, None),
+        ("viewer@demo.example", Role::Viewer, None),
     ];
-    let mut out = vec![];
-    let mut customer_id = customer_id;
-    for (email, role) in wanted {
+    for c in &super::demo::CUSTOMERS {
+        wanted.push((c.user_email, Role::Customer, Some(c)));
+    }
+    let mut logins = vec![];
+    for (email, role, customer) in wanted {
         let exists = {
             let mut c = db.acquire().await?;
             users::by_email(c.conn(), email).await?.is_some()
         };
         if !exists {
-            let customer = match (role, &customer_id) {
-                (Role::Customer, Some(id)) => CustomerChoice::Existing(id.clone()),
-                (Role::Customer, None) => CustomerChoice::New {
-                    name: "Demo Clinic".into(),
-                    email: DEMO_CUSTOMER_EMAIL.into(),
-                },
-                _ => CustomerChoice::None,
+            let choice = match customer {
+                Some(dc) => {
+                    let existing = {
+                        let mut c = db.acquire().await?;
+                        customers::by_email(c.conn(), dc.email).await?.map(|c| c.id)
+                    };
+                    match existing {
+                        Some(id) => CustomerChoice::Existing(id),
+                        None => CustomerChoice::New {
+                            name: dc.name.into(),
+                            email: dc.email.into(),
+                        },
+                    }
+                }
+                None => CustomerChoice::None,
             };
-            let created = create_user(
+            create_user(
                 db,
                 actor,
                 CreateUser {
                     email: email.into(),
                     role,
-                    customer,
+                    customer: choice,
                     password: Some(DEMO_PASSWORD.into()),
                     must_change_password: false,
                 },
             )
             .await?;
-            if role == Role::Customer {
-                customer_id = created.user.customer_id.clone();
-            }
         }
-        out.push(DemoLogin {
+        logins.push(DemoLogin {
             email: email.into(),
             role,
             created: !exists,
         });
     }
-    if let Some(id) = &customer_id {
-        // The idempotency key makes a second seed replay this checkout instead of buying again.
-        let request = crate::service::checkout::CheckoutRequest {
-            coupon_code: billing.coupon_code.clone(),
-            agent_type_id: Some("trading.delta_futures.v1".into()),
-            duration: "quarterly".into(),
-            idempotency_key: Some("demo-seed-trading".into()),
-            ..Default::default()
-        };
-        crate::service::checkout::checkout(
-            db,
-            billing,
-            &actor.clone().on_behalf_of(id),
-            id,
-            &request,
-        )
-        .await?;
-    }
-    Ok(out)
+    let month = super::demo::seed_month(db, keys, billing, actor.now).await?;
+    Ok(Demo { logins, month })
 }

@@ -1,22 +1,51 @@
 //! Prometheus metrics through `metrics` and `metrics-exporter-prometheus`: requests by route and
-//! status, a latency histogram per route, and the pool's connections (read at scrape time). Each
-//! application has its own recorder (not the process-global one), so several instances in one
-//! process (the tests) never mix their numbers.
+//! status, a latency histogram per route, the pool's connections (read at scrape time), and what
+//! the job passes did (runs by job and outcome, their durations, drafts generated, trials and
+//! periods ended, outbox hand-overs; recorded by `crate::jobs`). Each application has its own
+//! recorder (not the process-global one), so several instances in one process (the tests) never
+//! mix their numbers; clones share it (the server and its scheduler loop).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-pub struct Metrics(PrometheusRecorder);
+/// A job kind can take far longer than a request (100 000 goals, a long outbox).
+const JOB_BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0, 120.0];
+
+/// Job runs by `job` and `outcome` (`ok`, `failed`, or `skipped` while another instance held it).
+pub const JOB_RUNS: &str = "agentdesk_job_runs_total";
+pub const JOB_DURATION: &str = "agentdesk_job_duration_seconds";
+pub const DRAFTS_GENERATED: &str = "agentdesk_drafts_generated_total";
+/// Trials ended, by `outcome` (`converted`, `not_converted`).
+pub const TRIALS_ENDED: &str = "agentdesk_trials_ended_total";
+/// Subscription periods ended, by `outcome` (`renewed`, `canceled`).
+pub const PERIOD_ENDS: &str = "agentdesk_subscription_period_ends_total";
+pub const OUTBOX_DELIVERED: &str = "agentdesk_outbox_delivered_total";
+pub const OUTBOX_RETRIED: &str = "agentdesk_outbox_retried_total";
+pub const OUTBOX_FAILED: &str = "agentdesk_outbox_failed_total";
+/// Rows housekeeping removed, by `what` (`sessions`, `login_attempts`, `idempotency_keys`).
+pub const PURGED: &str = "agentdesk_housekeeping_purged_total";
+
+#[derive(Clone)]
+pub struct Metrics(Arc<PrometheusRecorder>);
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
 
 impl Default for Metrics {
     fn default() -> Self {
         let recorder = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
+            .expect("the bucket list is not empty")
+            .set_buckets_for_metric(Matcher::Full(JOB_DURATION.into()), &JOB_BUCKETS)
             .expect("the bucket list is not empty")
             .build_recorder();
         metrics::with_local_recorder(&recorder, || {
@@ -33,8 +62,33 @@ impl Default for Metrics {
                 "agentdesk_db_pool_connections",
                 "Database pool connections by state."
             );
+            metrics::describe_counter!(
+                JOB_RUNS,
+                "Job runs by job and outcome (ok, failed, skipped: another instance held it)."
+            );
+            metrics::describe_histogram!(
+                JOB_DURATION,
+                metrics::Unit::Seconds,
+                "Time a job kind took in a pass, by job."
+            );
+            metrics::describe_counter!(
+                DRAFTS_GENERATED,
+                "Drafts the scheduler generated (one per goal and period)."
+            );
+            metrics::describe_counter!(TRIALS_ENDED, "Trials ended, by outcome.");
+            metrics::describe_counter!(PERIOD_ENDS, "Subscription periods ended, by outcome.");
+            metrics::describe_counter!(OUTBOX_DELIVERED, "Outbox hand-overs delivered.");
+            metrics::describe_counter!(
+                OUTBOX_RETRIED,
+                "Outbox hand-overs that failed and wait for a retry."
+            );
+            metrics::describe_counter!(
+                OUTBOX_FAILED,
+                "Outbox hand-overs failed for good after their last attempt."
+            );
+            metrics::describe_counter!(PURGED, "Rows housekeeping removed, by kind.");
         });
-        Metrics(recorder)
+        Metrics(Arc::new(recorder))
     }
 }
 
@@ -45,7 +99,7 @@ impl Metrics {
             "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
             _ => "OTHER",
         };
-        metrics::with_local_recorder(&self.0, || {
+        metrics::with_local_recorder(self.0.as_ref(), || {
             metrics::counter!(
                 "agentdesk_http_requests_total",
                 "method" => method.to_string(),
@@ -58,10 +112,16 @@ impl Metrics {
         });
     }
 
+    /// Runs `record` against this application's recorder: the `metrics` macros inside it count
+    /// here (the job runner records a pass this way).
+    pub fn record(&self, record: impl FnOnce()) {
+        metrics::with_local_recorder(self.0.as_ref(), record);
+    }
+
     /// The text exposition format, with the pool's connections as they are now.
     pub fn render(&self, pool: (u32, usize)) -> String {
         let (size, idle) = pool;
-        metrics::with_local_recorder(&self.0, || {
+        metrics::with_local_recorder(self.0.as_ref(), || {
             metrics::gauge!("agentdesk_db_pool_connections", "state" => "idle").set(idle as f64);
             metrics::gauge!("agentdesk_db_pool_connections", "state" => "in_use")
                 .set((size as usize).saturating_sub(idle) as f64);

@@ -48,6 +48,122 @@ fn agentdesk_with(
     child.wait_with_output().unwrap()
 }
 
+const OLD_KEY: &str = "an-old-key-that-is-long-enough-0123456789";
+
+/// Counts of the demo month, by what a user would look for.
+async fn demo_counts(url: &str) -> Vec<(&'static str, i64)> {
+    let queries = [
+        ("customers", "SELECT COUNT(*) FROM customers"),
+        (
+            "marketing agents",
+            "SELECT COUNT(*) FROM hired_agents WHERE agent_type_id = 'marketing.healthcare.v1'",
+        ),
+        (
+            "trading agents",
+            "SELECT COUNT(*) FROM hired_agents WHERE agent_type_id = 'trading.delta_futures.v1'",
+        ),
+        (
+            "daily goals",
+            "SELECT COUNT(*) FROM goal_instances WHERE frequency = 'daily'",
+        ),
+        (
+            "weekly goals",
+            "SELECT COUNT(*) FROM goal_instances WHERE frequency = 'weekly'",
+        ),
+        (
+            "monthly goals",
+            "SELECT COUNT(*) FROM goal_instances WHERE frequency = 'monthly'",
+        ),
+        (
+            "on-demand goals",
+            "SELECT COUNT(*) FROM goal_instances WHERE frequency = 'on_demand'",
+        ),
+        (
+            "on-demand drafts",
+            "SELECT COUNT(*) FROM deliverables WHERE period_key LIKE 'on_demand:%'",
+        ),
+        (
+            "waiting deliverables",
+            "SELECT COUNT(*) FROM deliverables WHERE review_status = 'pending_review'",
+        ),
+        (
+            "approved deliverables",
+            "SELECT COUNT(*) FROM deliverables WHERE review_status = 'approved'",
+        ),
+        (
+            "rejected deliverables",
+            "SELECT COUNT(*) FROM deliverables WHERE review_status = 'rejected'",
+        ),
+        (
+            "executed deliverables",
+            "SELECT COUNT(*) FROM deliverables WHERE execution_status = 'executed'",
+        ),
+        (
+            "failed executions",
+            "SELECT COUNT(*) FROM deliverables WHERE execution_status = 'failed'",
+        ),
+        (
+            "approved, not executed yet",
+            "SELECT COUNT(*) FROM deliverables WHERE review_status = 'approved' AND execution_status = 'not_executed'",
+        ),
+        (
+            "approvals with edits",
+            "SELECT COUNT(*) FROM approvals WHERE edited_payload IS NOT NULL",
+        ),
+        (
+            "approvals on behalf",
+            "SELECT COUNT(*) FROM approvals WHERE on_behalf = TRUE",
+        ),
+        (
+            "rejections with a reason",
+            "SELECT COUNT(*) FROM approvals WHERE decision = 'rejected' AND notes IS NOT NULL",
+        ),
+        (
+            "approval_required denials",
+            "SELECT COUNT(*) FROM execution_denials WHERE reason = 'approval_required'",
+        ),
+        (
+            "approval_invalid denials",
+            "SELECT COUNT(*) FROM execution_denials WHERE reason = 'approval_invalid'",
+        ),
+        (
+            "guardrail_failed denials",
+            "SELECT COUNT(*) FROM execution_denials WHERE reason = 'guardrail_failed'",
+        ),
+        (
+            "execution log steps",
+            "SELECT COUNT(*) FROM execution_steps",
+        ),
+        (
+            "delivered hand-overs",
+            "SELECT COUNT(*) FROM outbox WHERE status = 'delivered'",
+        ),
+        (
+            "hand-overs failed for good",
+            "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND attempts = 5",
+        ),
+        (
+            "ended trials",
+            "SELECT COUNT(*) FROM hired_agents WHERE trial_status = 'ended_converted'",
+        ),
+        ("audit entries", "SELECT COUNT(*) FROM audit_log"),
+    ];
+    let db = agentdesk::db::Db::connect(url, &Default::default())
+        .await
+        .unwrap();
+    let mut out = vec![];
+    for (what, sql) in queries {
+        let n: i64 = match &db {
+            agentdesk::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            agentdesk::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        out.push((what, n));
+    }
+    db.close().await;
+    out
+}
+
 fn out(o: &Output) -> String {
     format!(
         "{}{}",
@@ -201,7 +317,9 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
         .success()
     );
 
-    let seeded = agentdesk(url, &["seed", "--demo"], None);
+    // The demo stores its agents' credentials sealed with the key: a known one, rotated below.
+    let old_key = [("AGENTDESK_SECRET_KEY", OLD_KEY)];
+    let seeded = agentdesk_with(url, &["seed", "--demo"], None, &old_key);
     assert!(seeded.status.success(), "{}", out(&seeded));
     // Users existed but no admin: seeding creates one, so nobody is locked out of /admin/users.
     assert!(
@@ -213,6 +331,8 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
         "operator@demo.example",
         "viewer@demo.example",
         "customer@demo-clinic.example",
+        "owner@sunrise-dental.example",
+        "trader@northwind-capital.example",
     ] {
         assert!(out(&seeded).contains(login));
     }
@@ -221,10 +341,26 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
         "{}",
         out(&seeded)
     );
-    let again = agentdesk(url, &["seed", "--demo"], None);
+    assert!(
+        out(&seeded).contains("Demo month (30 days): 3 customers, 4 hired agents"),
+        "{}",
+        out(&seeded)
+    );
+    // What a user of the demo notices: a month of work in every state.
+    let month = demo_counts(url).await;
+    for (what, n) in &month {
+        assert!(*n > 0, "the demo month has {what}: {month:?}");
+    }
+    let again = agentdesk_with(url, &["seed", "--demo"], None, &old_key);
     assert!(out(&again).contains("Built-in agent types: present already."));
     assert!(!out(&again).contains("created the admin"), "only once");
     assert!(out(&again).contains("(existed already)"));
+    assert!(
+        out(&again).contains("Demo month: present already (nothing added)."),
+        "{}",
+        out(&again)
+    );
+    assert_eq!(demo_counts(url).await, month, "a second seed adds nothing");
 
     let jobs = agentdesk(
         url,
@@ -232,12 +368,16 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
         None,
     );
     assert!(jobs.status.success(), "{}", out(&jobs));
-    // The demo's quarterly subscription renews for every quarter up to 2030, once each.
-    assert!(
-        out(&jobs).contains("Subscription period ends: 1") && out(&jobs).contains("renewed)"),
-        "{}",
-        out(&jobs)
-    );
+    // The demo's four subscriptions (two monthly, two quarterly) renew for every period up to
+    // 2030, none canceled.
+    let renewed: u64 = out(&jobs)
+        .split("Subscription period ends: ")
+        .nth(1)
+        .and_then(|r| r.split(" processed (0 canceled, ").nth(1))
+        .and_then(|r| r.split(" renewed)").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", out(&jobs)));
+    assert!(renewed >= 4, "{}", out(&jobs));
     let jobs_again = agentdesk(
         url,
         &["jobs", "run-due", "--now", "2030-01-01T00:00:00Z"],
@@ -267,10 +407,7 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
         &["secrets", "rotate"],
         None,
         &[
-            (
-                "AGENTDESK_SECRET_KEY_PREVIOUS",
-                "an-old-key-that-is-long-enough-0123456789",
-            ),
+            ("AGENTDESK_SECRET_KEY_PREVIOUS", OLD_KEY),
             (
                 "AGENTDESK_SECRET_KEY",
                 "a-new-key-that-is-long-enough-98765432100",
@@ -279,7 +416,7 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     );
     assert!(rotated.status.success(), "{}", out(&rotated));
     assert!(
-        out(&rotated).contains("Re-encrypted 0 credential(s)"),
+        out(&rotated).contains("Re-encrypted 8 credential(s)"),
         "{}",
         out(&rotated)
     );
@@ -297,8 +434,8 @@ async fn cli_migrates_creates_users_and_tokens_and_seeds_idempotently(engine: En
     let mut c = db.acquire().await.unwrap();
     assert_eq!(
         agentdesk::db::users::count(c.conn()).await.unwrap(),
-        6,
-        "2 created + 3 demo + the first admin, none twice"
+        8,
+        "2 created + 5 demo + the first admin, none twice"
     );
     let (_, hash) = agentdesk::db::users::by_email_for_login(c.conn(), "ops@example.com")
         .await
