@@ -20,6 +20,7 @@ mod browser_hired_agents_list;
 mod cli;
 mod credentials;
 mod customers_admin;
+mod deliverables_api;
 mod generation;
 mod hardening;
 mod hired_agents;
