@@ -24,6 +24,7 @@ crate::both_engines!(
     another_customers_deliverables_are_not_found_anywhere,
     concurrent_reviews_over_http_make_one_approval,
     list_parameters_are_checked_and_pages_follow_the_keyset,
+    session_writes_need_the_csrf_header,
 );
 
 const DAILY_POST: &str = "marketing.daily_micro_post.v1";
@@ -1234,7 +1235,7 @@ async fn concurrent_reviews_over_http_make_one_approval(engine: Engine) {
     let (c, _, del) = pending_batch(&app).await;
     let url = format!("{}/api/v1/deliverables/{del}/review", app.base);
     let mut tasks = vec![];
-    for i in 0..24 {
+    for i in 0..64 {
         let url = url.clone();
         let token = c.token.clone();
         let body = if i % 2 == 0 {
@@ -1334,4 +1335,51 @@ async fn list_parameters_are_checked_and_pages_follow_the_keyset(engine: Engine)
         }
     }
     assert_eq!(seen, all, "the pages, in order, are the whole list");
+}
+
+async fn session_writes_need_the_csrf_header(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (c, agent, del) = pending_batch(&app).await;
+    let browser = &c.client;
+    // Reads through the session need nothing more.
+    let res = browser
+        .get(&format!("/api/v1/hired-agents/{agent}/deliverables"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let review = browser.url(&format!("/api/v1/deliverables/{del}/review"));
+    let approve = json!({"decision": "approved"});
+    let res = browser
+        .http
+        .post(&review)
+        .json(&approve)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["code"], "csrf_invalid", "{problem}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM approvals").await, 0);
+    let csrf = browser.csrf().await;
+    let res = browser
+        .http
+        .post(&review)
+        .header("x-csrf-token", &csrf)
+        .json(&approve)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let decided: Value = res.json().await.unwrap();
+    let res = browser
+        .http
+        .post(browser.url(&format!("/api/v1/deliverables/{del}/execute")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"approval_id": decided["approval_id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.count("SELECT COUNT(*) FROM approvals").await, 1);
 }
