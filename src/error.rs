@@ -109,6 +109,8 @@ pub enum ErrorCode {
     GoalNotRunnable,
     /// 409: the period is over and waits for the job pass that renews or ends it.
     PeriodEnded,
+    /// 403: the execution policy refused the action (see the problem's `reason`).
+    PolicyDenied,
     /// 410: it existed and is gone for good.
     Gone,
     /// 413: the body is larger than the server accepts.
@@ -126,7 +128,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 40] = [
+    pub const ALL: [ErrorCode; 41] = [
         ErrorCode::BadRequest,
         ErrorCode::UnreadableBody,
         ErrorCode::RefusedCharacters,
@@ -160,6 +162,7 @@ impl ErrorCode {
         ErrorCode::NotApproved,
         ErrorCode::GoalNotRunnable,
         ErrorCode::PeriodEnded,
+        ErrorCode::PolicyDenied,
         ErrorCode::Gone,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
@@ -204,6 +207,7 @@ impl ErrorCode {
             ErrorCode::NotApproved => "not_approved",
             ErrorCode::GoalNotRunnable => "goal_not_runnable",
             ErrorCode::PeriodEnded => "period_ended",
+            ErrorCode::PolicyDenied => "policy_denied",
             ErrorCode::Gone => "gone",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",

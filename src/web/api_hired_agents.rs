@@ -59,7 +59,11 @@ pub fn endpoints() -> Vec<Endpoint> {
 /// The scope and actor of a request that may name a customer: a customer's user only their own
 /// (another is 404); staff narrow to the named customer and act on its behalf. `write`: viewers
 /// get 403.
-fn acting(user: &SignedIn, named: Option<&str>, write: bool) -> AppResult<(Scope, Actor)> {
+pub(super) fn acting(
+    user: &SignedIn,
+    named: Option<&str>,
+    write: bool,
+) -> AppResult<(Scope, Actor)> {
     if write {
         require_write(user)?;
     }
@@ -371,17 +375,17 @@ struct TrialStatusList {
 
 #[derive(Deserialize, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct CustomerQuery {
+pub(super) struct CustomerQuery {
     /// Phase 1 named the customer here. A customer's user may give only their own (another
     /// answers 404); staff name the customer they act for.
-    customer_id: Option<String>,
+    pub(super) customer_id: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-struct AgentPath {
+pub(super) struct AgentPath {
     /// `HAI-…`
-    id: String,
+    pub(super) id: String,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -493,7 +497,7 @@ fn check_type(named: Option<&str>, actual: &str, what: &str) -> AppResult<()> {
     }
 }
 
-fn optional_body<T: serde::de::DeserializeOwned + Default>(
+pub(super) fn optional_body<T: serde::de::DeserializeOwned + Default>(
     body: Option<web::Json<Value>>,
 ) -> AppResult<T> {
     match body {

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod agents;
 pub mod api;
 pub mod api_credentials;
+pub mod api_deliverables;
 pub mod api_hired_agents;
 pub mod api_payments;
 pub mod assets;

@@ -90,6 +90,7 @@ pub fn all_endpoints() -> Vec<Endpoint> {
     all.extend(super::api_payments::endpoints());
     all.extend(super::api_credentials::endpoints());
     all.extend(super::api_hired_agents::endpoints());
+    all.extend(super::api_deliverables::endpoints());
     all
 }
 
@@ -338,6 +339,11 @@ fn base() -> Value {
                 write-only, stored encrypted, named in configurations by `credential_ref`."},
             {"name": "hired agents", "description": "Hired agents (the Phase-1 paths): drafts of \
                 their configuration, finalize and the trial, pause and resume, goals, trial status."},
+            {"name": "deliverables", "description": "What hired agents draft (the Phase-1 paths): an \
+                agent's deliverables (generating its due drafts first), review (approve, approve with \
+                edits, reject), execution behind the approval gate with stored denials, run now."},
+            {"name": "scheduler", "description": "The job passes, run by hand: due drafts, or the \
+                whole pass the in-server scheduler runs every minute. Admins only."},
             {"name": "invoices", "description": "GST invoices, amounts in paise; append-only."},
             {"name": "receipts", "description": "Payment receipts, amounts in paise; append-only."},
         ],

@@ -49,7 +49,7 @@ async fn draft(app: &TestApp, c: &CustomerUser, sub: &str, mut body: Value) -> (
 }
 
 /// The violation paths of a 422 problem.
-fn paths(problem: &Value) -> Vec<String> {
+pub fn paths(problem: &Value) -> Vec<String> {
     problem["violations"]
         .as_array()
         .unwrap_or_else(|| panic!("no violations: {problem}"))
@@ -78,7 +78,7 @@ fn items(missing: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn admin_token(app: &TestApp) -> String {
+pub async fn admin_token(app: &TestApp) -> String {
     app.admin().await.api_token().await
 }
 

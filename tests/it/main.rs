@@ -21,6 +21,7 @@ mod browser_reviews;
 mod cli;
 mod credentials;
 mod customers_admin;
+mod deliverables_api;
 mod generation;
 mod hardening;
 mod hired_agents;

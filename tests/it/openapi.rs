@@ -942,6 +942,120 @@ async fn documented_responses_are_what_the_api_answers(engine: Engine) {
             OK,
         )
         .await;
+    // Deliverables, once the agent is configured: the list drafts its due goal; review, the
+    // execution gate, run now and the scheduler's passes.
+    let cred = saved["credential_ref"].as_str().unwrap();
+    let config = json!({"timezone": "UTC", "exchange_provider": "delta_exchange_india",
+        "exchange_credential_ref": cred, "allowed_coins": ["BTC"], "default_coin": "BTC",
+        "interval_seconds": 60, "risk_limits": {"max_units_per_order": 2}});
+    let configured = Some(Json(json!({"subscription_id": sub, "config": config})));
+    let agent = customer
+        .expect(&mut c, "PUT", DRAFT, &[], configured, OK)
+        .await;
+    assert_eq!(agent["configured"], true, "{agent}");
+    const LIST: &str = "/api/v1/hired-agents/{id}/deliverables";
+    const DELIVERABLE: &str = "/api/v1/deliverables/{id}";
+    const REVIEW: &str = "/api/v1/deliverables/{id}/review";
+    const EXECUTE: &str = "/api/v1/deliverables/{id}/execute";
+    const RUN_NOW: &str = "/api/v1/hired-agents/{id}/run-now";
+    let list = customer.expect(&mut c, "GET", LIST, id, None, OK).await;
+    let del = list["deliverables"][0]["deliverable_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let del = &[del.as_str()];
+    let bad = format!("{LIST}?status=nope&limit=0");
+    customer
+        .expect(&mut c, "GET", &bad, id, None, UNPROCESSABLE_ENTITY)
+        .await;
+    customer
+        .expect(&mut c, "GET", DELIVERABLE, del, None, OK)
+        .await;
+    customer
+        .expect(&mut c, "GET", DELIVERABLE, &["DEL-none"], None, NOT_FOUND)
+        .await;
+    customer
+        .expect(&mut c, "POST", EXECUTE, del, None, CONFLICT)
+        .await;
+    let approve = || Some(Json(json!({"decision": "approved"})));
+    let decided = customer
+        .expect(&mut c, "POST", REVIEW, del, approve(), OK)
+        .await;
+    let approval = decided["approval_id"].as_str().unwrap().to_string();
+    customer
+        .expect(&mut c, "POST", REVIEW, del, approve(), OK)
+        .await;
+    let reject = Some(Json(json!({"decision": "rejected", "notes": "Late"})));
+    customer
+        .expect(&mut c, "POST", REVIEW, del, reject, CONFLICT)
+        .await;
+    let unknown = Some(Json(json!({"decision": "maybe"})));
+    customer
+        .expect(&mut c, "POST", REVIEW, del, unknown, UNPROCESSABLE_ENTITY)
+        .await;
+    let denied = customer
+        .expect(
+            &mut c,
+            "POST",
+            EXECUTE,
+            del,
+            Some(Json(json!({}))),
+            FORBIDDEN,
+        )
+        .await;
+    assert_eq!(denied["reason"], "approval_required");
+    let with_approval = || Some(Json(json!({"approval_id": approval})));
+    customer
+        .expect(&mut c, "POST", EXECUTE, del, with_approval(), OK)
+        .await;
+    customer
+        .expect(&mut c, "POST", EXECUTE, del, with_approval(), OK)
+        .await;
+    viewer
+        .expect(&mut c, "POST", EXECUTE, del, with_approval(), FORBIDDEN)
+        .await;
+    let on_demand = Some(Json(
+        json!({"goal_template_id": "trading.trade_intent_draft.v1",
+        "frequency": "on_demand", "settings": {"coin": "BTC", "side": "buy", "units": 1}}),
+    ));
+    let on_demand = customer
+        .expect(&mut c, "PUT", GOALS, id, on_demand, OK)
+        .await;
+    let run = Some(Json(
+        json!({"goal_instance_id": on_demand["goal_instance_id"]}),
+    ));
+    customer.expect(&mut c, "POST", RUN_NOW, id, run, OK).await;
+    let scheduled = Some(Json(json!({"goal_instance_id": goal_id})));
+    customer
+        .expect(&mut c, "POST", RUN_NOW, id, scheduled, CONFLICT)
+        .await;
+    customer
+        .expect(
+            &mut c,
+            "POST",
+            RUN_NOW,
+            id,
+            Some(Json(json!({}))),
+            UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    for pass in [
+        "/api/v1/scheduler/goals/run-due",
+        "/api/v1/scheduler/run-due",
+    ] {
+        admin
+            .expect(&mut c, "POST", pass, &[], Some(Json(json!({}))), OK)
+            .await;
+        admin.expect(&mut c, "POST", pass, &[], None, OK).await;
+        let nobody_there = Some(Json(json!({"hired_instance_id": "HAI-none"})));
+        admin
+            .expect(&mut c, "POST", pass, &[], nobody_there, NOT_FOUND)
+            .await;
+        customer
+            .expect(&mut c, "POST", pass, &[], None, FORBIDDEN)
+            .await;
+    }
+
     let trial_end = "/api/v1/hired-agents/process-trial-end";
     admin
         .expect(&mut c, "POST", trial_end, &[], Some(Json(json!({}))), OK)
