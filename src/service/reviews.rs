@@ -67,6 +67,16 @@ fn edited_payload(d: &Deliverable, config: &Value, edits: &Value) -> AppResult<V
             "This deliverable has nothing to edit; approve or reject it as it is.",
         )]));
     };
+    // Values not given keep the draft's: an API client may send only the text it changed.
+    let mut merged = deliverable_edits::editable_values(&d.payload.0);
+    if let (Some(m), Some(given)) = (merged.as_object_mut(), edits.as_object()) {
+        for (k, v) in given {
+            m.insert(k.clone(), v.clone());
+        }
+    } else {
+        merged = edits.clone();
+    }
+    let edits = &merged;
     let problems = schema::validate(&s, edits, Mode::Complete);
     if !problems.is_empty() {
         return Err(AppError::invalid(

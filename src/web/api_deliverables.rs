@@ -986,7 +986,12 @@ async fn run_due(
             }
         }
         None => {
-            let r = jobs::run_due(&state.db, now, &JobSettings::from(&state.settings)).await?;
+            let r = jobs::run_due(
+                &state.db,
+                now,
+                &JobSettings::from(&state.settings).with_metrics(state.metrics.clone()),
+            )
+            .await?;
             PassResponse {
                 generated: r.drafts.generated,
                 deliverable_ids: r.drafts.deliverable_ids,

@@ -680,10 +680,11 @@ async fn reviews_approve_approve_with_edits_and_reject_once(engine: Engine) {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM approvals").await, 1);
 
-    // Approve with edits: the edited Instagram text; the approval keeps both payloads.
+    // Approve with edits: only the edited Instagram text is sent (LinkedIn keeps the draft's);
+    // the approval keeps both payloads.
     let (_, before) = get(&app, &c.token, &format!("/deliverables/{d2}")).await;
     let linkedin = before["payload"]["variants"][1]["text"].clone();
-    let edits = json!({"instagram": "Floss daily! #Acme", "linkedin": linkedin});
+    let edits = json!({"instagram": "Floss daily! #Acme"});
     let a = decide(
         &app,
         &c.token,
