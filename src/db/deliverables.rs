@@ -163,24 +163,27 @@ const COLUMNS: &str = "id, hired_agent_id, customer_id, goal_instance_id, goal_t
     payload, review_status, review_notes, approval_id, decided_at, edited_payload, execution_status, executed_at, \
     created_at, updated_at";
 
+/// The statement of [`get`]: `$1` the deliverable, and `$2` the customer when `customer`.
+pub fn get_sql(customer: bool) -> String {
+    if customer {
+        format!("SELECT {COLUMNS} FROM deliverables WHERE id = $1 AND customer_id = $2")
+    } else {
+        format!("SELECT {COLUMNS} FROM deliverables WHERE id = $1")
+    }
+}
+
 /// One deliverable; with `customer` set, only if it belongs to that customer.
 pub async fn get(
     c: Conn<'_>,
     id: &str,
     customer: Option<&str>,
 ) -> sqlx::Result<Option<Deliverable>> {
+    let sql = sqlx::AssertSqlSafe(get_sql(customer.is_some()));
     match customer {
         Some(cu) => {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM deliverables WHERE id = $1 AND customer_id = $2"
-            ));
             on_conn!(c, e => sqlx::query_as(sql).bind(id).bind(cu).fetch_optional(e).await)
         }
-        None => {
-            let sql =
-                sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM deliverables WHERE id = $1"));
-            on_conn!(c, e => sqlx::query_as(sql).bind(id).fetch_optional(e).await)
-        }
+        None => on_conn!(c, e => sqlx::query_as(sql).bind(id).fetch_optional(e).await),
     }
 }
 
@@ -245,12 +248,14 @@ pub async fn insert_approval(c: Conn<'_>, a: &Approval) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// The statement of [`approval_of`]: `$1` the deliverable.
+pub const APPROVAL_OF_SQL: &str = "SELECT a.id, a.deliverable_id, a.customer_id, a.decided_by, a.decided_by_role, a.on_behalf, a.decision, \
+     a.notes, a.original_payload, a.edited_payload, a.correlation_id, a.created_at, u.email AS decided_by_email \
+     FROM approvals a LEFT JOIN users u ON u.id = a.decided_by WHERE a.deliverable_id = $1";
+
 /// The decision on a deliverable, with the decider's e-mail.
 pub async fn approval_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Option<Approval>> {
-    on_conn!(c, e => sqlx::query_as(
-        "SELECT a.id, a.deliverable_id, a.customer_id, a.decided_by, a.decided_by_role, a.on_behalf, a.decision, \
-         a.notes, a.original_payload, a.edited_payload, a.correlation_id, a.created_at, u.email AS decided_by_email \
-         FROM approvals a LEFT JOIN users u ON u.id = a.decided_by WHERE a.deliverable_id = $1")
+    on_conn!(c, e => sqlx::query_as(APPROVAL_OF_SQL)
         .bind(deliverable_id).fetch_optional(e).await)
 }
 
@@ -278,10 +283,13 @@ pub async fn insert_denial(c: Conn<'_>, d: &Denial) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// The statement of [`denials_of`]: `$1` the deliverable.
+pub const DENIALS_OF_SQL: &str = "SELECT id, deliverable_id, customer_id, reason, action, actor_user_id, actor_role, on_behalf, \
+     correlation_id, created_at FROM execution_denials WHERE deliverable_id = $1 ORDER BY created_at, id";
+
+/// A deliverable's refused executions, oldest first.
 pub async fn denials_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<Denial>> {
-    on_conn!(c, e => sqlx::query_as(
-        "SELECT id, deliverable_id, customer_id, reason, action, actor_user_id, actor_role, on_behalf, \
-         correlation_id, created_at FROM execution_denials WHERE deliverable_id = $1 ORDER BY created_at, id")
+    on_conn!(c, e => sqlx::query_as(DENIALS_OF_SQL)
         .bind(deliverable_id).fetch_all(e).await)
 }
 
@@ -367,14 +375,16 @@ pub struct LoggedStep {
     pub step: Step,
 }
 
+/// The statement of [`steps_of`]: `$1` the deliverable.
+pub const STEPS_OF_SQL: &str = "SELECT r.id AS run_id, r.status AS run_status, r.created_at AS run_at, r.correlation_id, r.ai_model, \
+     r.ai_input_tokens, r.ai_output_tokens, r.ai_cost_minor, \
+     s.step_number, s.action, s.status, s.output_summary, s.output, s.duration_ms \
+     FROM execution_steps s JOIN execution_runs r ON r.id = s.run_id \
+     WHERE r.deliverable_id = $1 ORDER BY r.created_at, r.id, s.step_number";
+
 /// The steps of a deliverable's executions with their runs, oldest run first.
 pub async fn steps_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<LoggedStep>> {
-    on_conn!(c, e => sqlx::query_as(
-        "SELECT r.id AS run_id, r.status AS run_status, r.created_at AS run_at, r.correlation_id, r.ai_model, \
-         r.ai_input_tokens, r.ai_output_tokens, r.ai_cost_minor, \
-         s.step_number, s.action, s.status, s.output_summary, s.output, s.duration_ms \
-         FROM execution_steps s JOIN execution_runs r ON r.id = s.run_id \
-         WHERE r.deliverable_id = $1 ORDER BY r.created_at, r.id, s.step_number")
+    on_conn!(c, e => sqlx::query_as(STEPS_OF_SQL)
         .bind(deliverable_id).fetch_all(e).await)
 }
 
@@ -392,11 +402,13 @@ pub struct Handover {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The statement of [`outbox_of`]: `$1` the deliverable.
+pub const OUTBOX_OF_SQL: &str = "SELECT id, integration, action, credential_ref, status, attempts, next_attempt_at, last_error, updated_at \
+     FROM outbox WHERE deliverable_id = $1 ORDER BY integration";
+
 /// A deliverable's hand-overs, by integration.
 pub async fn outbox_of(c: Conn<'_>, deliverable_id: &str) -> sqlx::Result<Vec<Handover>> {
-    on_conn!(c, e => sqlx::query_as(
-        "SELECT id, integration, action, credential_ref, status, attempts, next_attempt_at, last_error, updated_at \
-         FROM outbox WHERE deliverable_id = $1 ORDER BY integration")
+    on_conn!(c, e => sqlx::query_as(OUTBOX_OF_SQL)
         .bind(deliverable_id).fetch_all(e).await)
 }
 

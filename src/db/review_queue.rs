@@ -145,30 +145,41 @@ pub struct Recent {
     pub created_at: DateTime<Utc>,
 }
 
+/// The statement of [`recent_of_agent`]: `$1` the hired agent, `$2` how many per goal.
+pub const RECENT_OF_AGENT_SQL: &str = "SELECT id, goal_instance_id, title, review_status, execution_status, created_at FROM ( \
+     SELECT id, goal_instance_id, title, review_status, execution_status, created_at, \
+     ROW_NUMBER() OVER (PARTITION BY goal_instance_id ORDER BY created_at DESC, id DESC) AS n \
+     FROM deliverables WHERE hired_agent_id = $1) x WHERE n <= $2 ORDER BY created_at DESC, id DESC";
+
 /// The newest `per_goal` deliverables of each goal of an agent, newest first. One statement.
 pub async fn recent_of_agent(
     c: Conn<'_>,
     hired_agent_id: &str,
     per_goal: i64,
 ) -> sqlx::Result<Vec<Recent>> {
-    on_conn!(c, e => sqlx::query_as(
-        "SELECT id, goal_instance_id, title, review_status, execution_status, created_at FROM ( \
-         SELECT id, goal_instance_id, title, review_status, execution_status, created_at, \
-         ROW_NUMBER() OVER (PARTITION BY goal_instance_id ORDER BY created_at DESC, id DESC) AS n \
-         FROM deliverables WHERE hired_agent_id = $1) x WHERE n <= $2 ORDER BY created_at DESC, id DESC")
+    on_conn!(c, e => sqlx::query_as(RECENT_OF_AGENT_SQL)
         .bind(hired_agent_id).bind(per_goal).fetch_all(e).await)
+}
+
+/// The statement of [`pending_count`]: for one customer (`$1` the customer, `$2` the cap), or
+/// for all (`$1` the cap).
+pub fn pending_count_sql(customer: bool) -> &'static str {
+    if customer {
+        "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE customer_id = $1 \
+         AND review_status = 'pending_review' LIMIT $2) x"
+    } else {
+        "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE review_status = 'pending_review' LIMIT $1) x"
+    }
 }
 
 /// How many items wait for review (of one customer, or of all), counted up to `cap`: the
 /// navigation badge shows "99+" rather than paying for an exact count of a long queue.
 pub async fn pending_count(c: Conn<'_>, customer: Option<&str>, cap: i64) -> sqlx::Result<i64> {
+    let sql = pending_count_sql(customer.is_some());
     match customer {
-        Some(cu) => on_conn!(c, e => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE customer_id = $1 \
-             AND review_status = 'pending_review' LIMIT $2) x")
+        Some(cu) => on_conn!(c, e => sqlx::query_scalar(sql)
             .bind(cu).bind(cap).fetch_one(e).await),
-        None => on_conn!(c, e => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE review_status = 'pending_review' LIMIT $1) x")
+        None => on_conn!(c, e => sqlx::query_scalar(sql)
             .bind(cap).fetch_one(e).await),
     }
 }
