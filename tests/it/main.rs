@@ -22,6 +22,7 @@ mod cli;
 mod credentials;
 mod customers_admin;
 mod deliverables_api;
+mod explain_plans;
 mod generation;
 mod hardening;
 mod hired_agents;
