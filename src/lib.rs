@@ -1,6 +1,7 @@
 //! agentdesk: the admin and customer portal of an AI-agent workforce platform.
 
 pub mod app;
+pub mod bench_data;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -10,6 +10,7 @@ mod agent_types_pages;
 mod agents_fixture;
 mod api_tokens;
 mod audit;
+mod bench_data;
 mod billing;
 mod browser;
 mod browser_agents;
