@@ -129,6 +129,47 @@ pub enum JobsAction {
     },
 }
 
+/// glibc raises its mmap threshold after large blocks are freed and then keeps argon2id's 19 MiB
+/// buffers in the heap for good, so memory grew with every concurrent sign-in and never came back.
+/// A fixed threshold makes every large block its own mapping, returned to the system when freed.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tunables; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
+    }
+}
+
+/// The whole `agentdesk` process: allocator tunables, the runtime, logging, then the command. Must be
+/// called before any other thread exists.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> std::process::ExitCode {
+    return_freed_memory();
+    let cli = Cli::parse_from(args);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the runtime starts")
+        .block_on(async {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                // Colours only for a person at a terminal, never into a log file.
+                .with_ansi(std::io::stderr().is_terminal())
+                .init();
+            match run(cli).await {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        })
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
