@@ -53,6 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const PAGE_SIZE: i64 = 50;
+/// How much of each post's text a queue item carries (the whole text is on the deliverable's page).
+const QUEUE_TEXT_CHARS: usize = 300;
 /// The most items one bulk approval takes.
 const BULK_MAX: usize = 100;
 /// The edit form's field names start with this.
@@ -218,7 +220,8 @@ fn queue_item(it: &Item, v: &Viewer, shown: &Shown, now: DateTime<Utc>) -> Queue
         pending: status == ReviewStatus::PendingReview,
         created: Ts(d.created_at),
         waited: waited(d.created_at, now),
-        payload: view(&current.0, d.edited_payload.as_ref().map(|_| &d.payload.0)),
+        payload: view(&current.0, d.edited_payload.as_ref().map(|_| &d.payload.0))
+            .clipped(QUEUE_TEXT_CHARS),
     }
 }
 
