@@ -1,0 +1,305 @@
+//! What the bench measured, as the Markdown of docs/benchmarks.md, with the targets checked.
+
+use agentdesk::db::Engine;
+
+use crate::load::Outcome;
+
+pub struct ScenarioReport {
+    pub name: &'static str,
+    pub what: String,
+    pub list: bool,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub mean_kb: f64,
+    /// Statements one request issued (PostgreSQL's log).
+    pub statements: Option<usize>,
+    /// pgbench's rate for those statements alone, per second.
+    pub db_only: Option<f64>,
+}
+
+impl ScenarioReport {
+    pub fn new(name: &'static str, what: &str, list: bool, o: &Outcome) -> Self {
+        ScenarioReport {
+            name,
+            what: what.into(),
+            list,
+            errors: o.errors,
+            first_error: o.first_error.clone(),
+            rate: o.rate(),
+            p50_ms: o.percentile_ms(0.5),
+            p99_ms: o.percentile_ms(0.99),
+            mean_kb: o.mean_bytes / 1000.0,
+            statements: None,
+            db_only: None,
+        }
+    }
+}
+
+pub struct SchedulerReport {
+    pub goals: u64,
+    pub drafts: u64,
+    pub seconds: f64,
+    pub split: Vec<u64>,
+    pub exactly_once: bool,
+}
+
+pub struct EngineReport {
+    pub engine: Engine,
+    pub counts: Vec<(&'static str, i64)>,
+    pub load_seconds: f64,
+    pub startup_empty_ms: f64,
+    pub startup_loaded_ms: f64,
+    pub rss_idle_start_mb: f64,
+    /// Sessions signed in while idle memory was read.
+    pub sessions: usize,
+    pub rss_idle_mb: f64,
+    pub rss_load_mb: f64,
+    pub rss_after_mb: f64,
+    pub scenarios: Vec<ScenarioReport>,
+    pub scheduler: Option<SchedulerReport>,
+    pub db_only_note: Option<String>,
+}
+
+impl EngineReport {
+    pub fn new(engine: Engine) -> Self {
+        EngineReport {
+            engine,
+            counts: vec![],
+            load_seconds: 0.0,
+            startup_empty_ms: 0.0,
+            startup_loaded_ms: 0.0,
+            rss_idle_start_mb: 0.0,
+            sessions: 0,
+            rss_idle_mb: 0.0,
+            rss_load_mb: 0.0,
+            rss_after_mb: 0.0,
+            scenarios: vec![],
+            scheduler: None,
+            db_only_note: None,
+        }
+    }
+}
+
+/// The machine, as /proc and the database servers describe it.
+pub async fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem_gb = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    format!(
+        "{cores} cores ({model}), {mem_gb:.0} GiB memory, Linux {kernel}; the server, the database and \
+         the load generator share the cores"
+    )
+}
+
+fn fmt_ms(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else if v < 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn check(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+pub fn render(command: &str, machine: &str, engines: &[EngineReport]) -> String {
+    let mut s = String::new();
+    s.push_str("# Benchmarks\n\n");
+    s.push_str(
+        "Written by the `bench` binary (`src/bin/bench/`); every figure below comes from one run of\n\
+         it. Rerun it to measure your own machine:\n\n",
+    );
+    s.push_str(&format!("```sh\ncargo build --release\n{command}\n```\n\n"));
+    s.push_str(&format!(
+        "- Run on {}: {machine}.\n",
+        chrono::Utc::now().format("%Y-%m-%d")
+    ));
+    s.push_str(
+        "- Each scenario: the release server (scheduler off) on a freshly loaded database, clients signed \
+         in through the real sign-in form (each its own session), each client on one keep-alive \
+         connection sending its next request as soon as the last one answered (asking for gzip like a \
+         browser; agentdesk compresses only its static files, so pages come back whole: *kB* is an \
+         answer's mean size); a warm-up, then the measured seconds. Rates are requests per second over \
+         the measured time, latencies the 50th and 99th percentiles of every request answered in it.\n",
+    );
+    s.push_str(
+        "- *DB alone*: the exact statements one request of the page issued (session, user and page \
+         queries, read back from PostgreSQL's statement log with their parameter values) replayed by \
+         `pgbench -M prepared` at the same concurrency with the server stopped: the most that page \
+         could serve if agentdesk cost nothing. *Of DB* is the page's rate as a fraction of that.\n\n",
+    );
+    for e in engines {
+        render_engine(&mut s, e);
+    }
+    s
+}
+
+fn render_engine(s: &mut String, e: &EngineReport) {
+    let title = match e.engine {
+        Engine::Postgres => "PostgreSQL",
+        Engine::Sqlite => "SQLite",
+    };
+    s.push_str(&format!("## {title}\n\n"));
+    let counts: Vec<String> = e.counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    s.push_str(&format!(
+        "Dataset: {} — loaded set-based in {:.1} s.\n\n",
+        counts.join(", "),
+        e.load_seconds
+    ));
+    s.push_str(
+        "| Scenario | Requests/s | p50 ms | p99 ms | kB | Errors | Statements | DB alone /s | Of DB |\n",
+    );
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for r in &e.scenarios {
+        let db = r.db_only.map(|v| format!("{v:.0}")).unwrap_or("–".into());
+        let frac = r
+            .db_only
+            .map(|v| format!("{:.0} %", 100.0 * r.rate / v))
+            .unwrap_or("–".into());
+        let st = r.statements.map(|n| n.to_string()).unwrap_or("–".into());
+        s.push_str(&format!(
+            "| {} | {:.0} | {} | {} | {:.1} | {} | {st} | {db} | {frac} |\n",
+            r.what,
+            r.rate,
+            fmt_ms(r.p50_ms),
+            fmt_ms(r.p99_ms),
+            r.mean_kb,
+            r.errors
+        ));
+    }
+    s.push('\n');
+    for r in &e.scenarios {
+        if let Some(err) = &r.first_error {
+            s.push_str(&format!("- `{}`: first error: {err}\n", r.name));
+        }
+    }
+    if let Some(n) = &e.db_only_note {
+        s.push_str(&format!("- No DB-alone figures: {n}\n"));
+    }
+    if e.engine == Engine::Postgres
+        && let Some(a) = e.scenarios.iter().find(|r| r.name == "approve")
+        && a.statements.is_some()
+    {
+        s.push_str(
+            "- Approve has no DB-alone figure: each one writes rows that must be unique (its approval \
+             record), so its statements cannot be replayed as they are.\n",
+        );
+    }
+    if let Some(sch) = &e.scheduler {
+        s.push_str(&format!(
+            "\nScheduler: 4 concurrent passes over {} due goals made {} drafts in {:.2} s = **{:.0} \
+             drafts/s** (per pass: {:?}); exactly one draft per goal and period: {}.\n",
+            sch.goals,
+            sch.drafts,
+            sch.seconds,
+            sch.drafts as f64 / sch.seconds,
+            sch.split,
+            if sch.exactly_once { "yes" } else { "**NO**" }
+        ));
+    }
+    s.push_str(&format!(
+        "\nResident memory of the server: {:.0} MB just started, {:.0} MB idle with {} sessions signed in, \
+         {:.0} MB at most under load, {:.0} MB idle after. Start-up until ready: {:.0} ms on an empty \
+         database (every migration applied), {:.0} ms on the loaded one.\n\n",
+        e.rss_idle_start_mb,
+        e.rss_idle_mb,
+        e.sessions,
+        e.rss_load_mb,
+        e.rss_after_mb,
+        e.startup_empty_ms,
+        e.startup_loaded_ms
+    ));
+    render_targets(s, e);
+}
+
+/// SPEC §10's targets, each with the figure that decides it.
+fn render_targets(s: &mut String, e: &EngineReport) {
+    let find = |n: &str| e.scenarios.iter().find(|r| r.name == n);
+    s.push_str("| Target | Measured | |\n|---|---|---|\n");
+    if let Some(q) = find("staff_queue") {
+        s.push_str(&format!(
+            "| Staff review queue ≥ 2 000/s | {:.0}/s | {} |\n",
+            q.rate,
+            check(q.rate >= 2000.0)
+        ));
+        s.push_str(&format!(
+            "| … with p99 ≤ 20 ms | {} ms | {} |\n",
+            fmt_ms(q.p99_ms),
+            check(q.p99_ms <= 20.0)
+        ));
+        if let Some(db) = q.db_only {
+            s.push_str(&format!(
+                "| … ≥ 50 % of its DB-alone rate | {:.0} % | {} |\n",
+                100.0 * q.rate / db,
+                check(q.rate >= 0.5 * db)
+            ));
+        }
+        for l in e
+            .scenarios
+            .iter()
+            .filter(|r| r.list && r.name != "staff_queue")
+        {
+            s.push_str(&format!(
+                "| `{}` within 2× (≥ 1 000/s, p99 ≤ 40 ms) | {:.0}/s, {} ms | {} |\n",
+                l.name,
+                l.rate,
+                fmt_ms(l.p99_ms),
+                check(l.rate >= 1000.0 && l.p99_ms <= 40.0)
+            ));
+        }
+    }
+    if let Some(a) = find("approve") {
+        s.push_str(&format!(
+            "| Approve ≥ 1 000/s | {:.0}/s | {} |\n",
+            a.rate,
+            check(a.rate >= 1000.0)
+        ));
+    }
+    if let Some(sch) = &e.scheduler {
+        let rate = sch.drafts as f64 / sch.seconds;
+        s.push_str(&format!(
+            "| Scheduler ≥ 20 000 drafts/s, exactly once | {rate:.0}/s | {} |\n",
+            check(rate >= 20_000.0 && sch.exactly_once)
+        ));
+    }
+    s.push_str(&format!(
+        "| Memory ≤ 64 MB idle | {:.0} MB | {} |\n",
+        e.rss_idle_mb,
+        check(e.rss_idle_mb <= 64.0)
+    ));
+    s.push_str(&format!(
+        "| Memory ≤ 200 MB under load | {:.0} MB | {} |\n",
+        e.rss_load_mb,
+        check(e.rss_load_mb <= 200.0)
+    ));
+    s.push_str(&format!(
+        "| Start-up with migrations ≤ 1 s | {:.0} ms | {} |\n\n",
+        e.startup_empty_ms,
+        check(e.startup_empty_ms <= 1000.0)
+    ));
+}
