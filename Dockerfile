@@ -29,7 +29,7 @@ COPY migrations/ migrations/
 # COPY keeps the files' original mtimes, which may be older than the dummy
 # build's artifacts; touch them so cargo rebuilds the crate itself.
 RUN find src -type f -exec touch {} + \
-    && cargo build --release --locked \
+    && cargo build --release --locked --bin agentdesk \
     && install -m 0755 target/release/agentdesk /agentdesk
 
 # ---------------------------------------------------------------------------
