@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 
 use crate::config::Secret;
 use crate::db::users::NewUser;
-use crate::db::{Conn, Db, Engine, customers, deliverables, users};
+use crate::db::{Arg, Conn, Db, Engine, customers, deliverables, users};
 use crate::domain::actor::Actor;
 use crate::domain::billing::settings::BillingSettings;
 use crate::domain::definition::Definition;
@@ -235,26 +235,10 @@ async fn template(db: &Db, scale: &Scale, now: DateTime<Utc>) -> anyhow::Result<
     Ok(())
 }
 
-/// A value bound to a statement, in placeholder order.
-#[derive(Debug, Clone)]
-enum Arg {
-    I(i64),
-    T(String),
-    At(DateTime<Utc>),
-}
-
 async fn exec(c: &mut Conn<'_>, sql: &str, args: &[Arg]) -> anyhow::Result<u64> {
     let q = sqlx::AssertSqlSafe(sql.to_string());
     let r = on_conn!(c.reborrow(), e => {
-        let mut q = sqlx::query(q);
-        for a in args {
-            q = match a {
-                Arg::I(v) => q.bind(*v),
-                Arg::T(t) => q.bind(t.as_str()),
-                Arg::At(t) => q.bind(*t),
-            };
-        }
-        q.execute(e).await.map(|r| r.rows_affected())
+        crate::bind_args!(sqlx::query(q), args).execute(e).await.map(|r| r.rows_affected())
     });
     r.with_context(|| format!("bench data: {}", short(sql)))
 }
@@ -262,15 +246,7 @@ async fn exec(c: &mut Conn<'_>, sql: &str, args: &[Arg]) -> anyhow::Result<u64> 
 async fn fetch_i64(c: &mut Conn<'_>, sql: &str, args: &[Arg]) -> anyhow::Result<i64> {
     let q = sqlx::AssertSqlSafe(sql.to_string());
     let r: sqlx::Result<i64> = on_conn!(c.reborrow(), e => {
-        let mut q = sqlx::query_scalar(q);
-        for a in args {
-            q = match a {
-                Arg::I(v) => q.bind(*v),
-                Arg::T(t) => q.bind(t.as_str()),
-                Arg::At(t) => q.bind(*t),
-            };
-        }
-        q.fetch_one(e).await
+        crate::bind_args!(sqlx::query_scalar(q), args).fetch_one(e).await
     });
     r.with_context(|| format!("bench data: {}", short(sql)))
 }
@@ -278,15 +254,7 @@ async fn fetch_i64(c: &mut Conn<'_>, sql: &str, args: &[Arg]) -> anyhow::Result<
 async fn fetch_texts(c: &mut Conn<'_>, sql: &str, args: &[Arg]) -> anyhow::Result<Vec<String>> {
     let q = sqlx::AssertSqlSafe(sql.to_string());
     let r: sqlx::Result<Vec<String>> = on_conn!(c.reborrow(), e => {
-        let mut q = sqlx::query_scalar(q);
-        for a in args {
-            q = match a {
-                Arg::I(v) => q.bind(*v),
-                Arg::T(t) => q.bind(t.as_str()),
-                Arg::At(t) => q.bind(*t),
-            };
-        }
-        q.fetch_all(e).await
+        crate::bind_args!(sqlx::query_scalar(q), args).fetch_all(e).await
     });
     r.with_context(|| format!("bench data: {}", short(sql)))
 }
@@ -298,15 +266,7 @@ async fn fetch_pairs(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let q = sqlx::AssertSqlSafe(sql.to_string());
     let r: sqlx::Result<Vec<(String, String)>> = on_conn!(c.reborrow(), e => {
-        let mut q = sqlx::query_as(q);
-        for a in args {
-            q = match a {
-                Arg::I(v) => q.bind(*v),
-                Arg::T(t) => q.bind(t.as_str()),
-                Arg::At(t) => q.bind(*t),
-            };
-        }
-        q.fetch_all(e).await
+        crate::bind_args!(sqlx::query_as(q), args).fetch_all(e).await
     });
     r.with_context(|| format!("bench data: {}", short(sql)))
 }
@@ -562,7 +522,7 @@ async fn multiply(c: &mut Conn<'_>, scale: &Scale, now: DateTime<Utc>) -> anyhow
     } else {
         "INSERT INTO bm_n (i) WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < $1) SELECT i FROM s"
     };
-    exec(c, series, &[Arg::I(max)]).await?;
+    exec(c, series, &[Arg::Int(max)]).await?;
     analyze_temp(c, "bm_n").await?;
 
     // The template, numbered: customers, agents with goals that have deliverables, those goals
@@ -677,7 +637,7 @@ async fn multiply(c: &mut Conn<'_>, scale: &Scale, now: DateTime<Utc>) -> anyhow
         let hashes = fetch_texts(
             c,
             "SELECT password_hash FROM users WHERE email = $1",
-            &[Arg::T(STAFF_EMAIL.into())],
+            &[Arg::Text(STAFF_EMAIL.into())],
         )
         .await?;
         hashes.into_iter().next().context("the bench admin")?
@@ -687,7 +647,7 @@ async fn multiply(c: &mut Conn<'_>, scale: &Scale, now: DateTime<Utc>) -> anyhow
         "INSERT INTO users (email, password_hash, role, customer_id, disabled, must_change_password, created_at, updated_at) \
          SELECT 'owner' || CAST(m.k AS TEXT) || '@customer' || CAST(m.k AS TEXT) || '.bench.example', $1, \
          'customer', m.id, FALSE, FALSE, m.created_at, m.created_at FROM bm_cust m ORDER BY m.k",
-        &[Arg::T(hash)],
+        &[Arg::Text(hash)],
     )
     .await?;
     check(made, nc, "customer users")?;
@@ -884,7 +844,7 @@ async fn multiply(c: &mut Conn<'_>, scale: &Scale, now: DateTime<Utc>) -> anyhow
             "INSERT INTO bm_period (a, f, r, pkey, ws, span) {}",
             q.json_rows(&fields)
         ),
-        &[Arg::T(Value::Array(rows).to_string())],
+        &[Arg::Text(Value::Array(rows).to_string())],
     )
     .await?;
     exec(c, "CREATE INDEX bm_period_afr ON bm_period (a, f, r)", &[]).await?;
@@ -1160,14 +1120,14 @@ async fn summary(db: &Db) -> anyhow::Result<Loaded> {
         c,
         "SELECT email FROM users WHERE customer_id = $1 AND role = 'customer' AND disabled = FALSE \
          ORDER BY id LIMIT 1",
-        &[Arg::T(customer_id.clone())],
+        &[Arg::Text(customer_id.clone())],
     )
     .await?;
     let hired_agent_id = first(
         c,
         "SELECT hired_agent_id FROM deliverables WHERE customer_id = $1 GROUP BY hired_agent_id \
          ORDER BY COUNT(*) DESC, hired_agent_id LIMIT 1",
-        &[Arg::T(customer_id.clone())],
+        &[Arg::Text(customer_id.clone())],
     )
     .await?;
     let deliverable_id = first(
@@ -1176,13 +1136,13 @@ async fn summary(db: &Db) -> anyhow::Result<Loaded> {
             "SELECT d.id FROM deliverables d WHERE d.customer_id = $1 AND {batch} \
              ORDER BY CASE WHEN d.review_status = 'pending_review' THEN 0 ELSE 1 END, d.created_at DESC, d.id LIMIT 1"
         ),
-        &[Arg::T(customer_id.clone())],
+        &[Arg::Text(customer_id.clone())],
     )
     .await?;
     let agent_type_id = first(
         c,
         "SELECT h.agent_type_id FROM hired_agents h WHERE h.id = (SELECT hired_agent_id FROM deliverables WHERE id = $1)",
-        &[Arg::T(deliverable_id.clone())],
+        &[Arg::Text(deliverable_id.clone())],
     )
     .await?;
     let filter_customer_id = first(
@@ -1190,7 +1150,7 @@ async fn summary(db: &Db) -> anyhow::Result<Loaded> {
         "SELECT d.customer_id FROM deliverables d JOIN hired_agents h ON h.id = d.hired_agent_id \
          WHERE d.review_status = 'pending_review' AND h.agent_type_id = $1 \
          GROUP BY d.customer_id ORDER BY COUNT(*) DESC, d.customer_id LIMIT 1",
-        &[Arg::T(agent_type_id.clone())],
+        &[Arg::Text(agent_type_id.clone())],
     )
     .await?;
     let pending_ids = fetch_texts(
@@ -1268,7 +1228,7 @@ pub async fn add_due_goals(db: &Db, n: u32, now: DateTime<Utc>) -> anyhow::Resul
         let made = exec(
             c,
             &sql,
-            &[Arg::I(rounds), Arg::I(i64::from(n)), Arg::At(now)],
+            &[Arg::Int(rounds), Arg::Int(i64::from(n)), Arg::At(now)],
         )
         .await?;
         check(made, i64::from(n), "due goals")?;
@@ -1322,7 +1282,7 @@ async fn owed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> {
                  WHERE d.goal_instance_id = w.g AND d.period_key = w.p)",
                 q.json_rows(&[("g", "TEXT"), ("p", "TEXT")])
             );
-            total += fetch_i64(c, &sql, &[Arg::T(Value::Array(rows).to_string())]).await? as u64;
+            total += fetch_i64(c, &sql, &[Arg::Text(Value::Array(rows).to_string())]).await? as u64;
         }
         if goals.len() < 2_000 {
             break;

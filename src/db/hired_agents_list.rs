@@ -130,12 +130,7 @@ impl Listed {
 const SORT_NAME: &str = "lower(COALESCE(h.nickname, v.display_name))";
 const RUNNING: &str = "h.trial_status = 'active'";
 
-/// A bound value, in placeholder order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
-    Text(String),
-    At(DateTime<Utc>),
-}
+pub use super::Arg;
 
 /// The statement of one page and its values in placeholder order (the limit is the last
 /// placeholder and is bound after them).
@@ -240,14 +235,10 @@ pub async fn page(
     let (sql, args) = list_sql(f, after);
     let sql = sqlx::AssertSqlSafe(sql);
     on_conn!(c, e => {
-        let mut q = sqlx::query_as(sql);
-        for a in &args {
-            q = match a {
-                Arg::Text(t) => q.bind(t),
-                Arg::At(at) => q.bind(at),
-            };
-        }
-        q.bind(limit).fetch_all(e).await
+        crate::bind_args!(sqlx::query_as(sql), args)
+            .bind(limit)
+            .fetch_all(e)
+            .await
     })
 }
 

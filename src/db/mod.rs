@@ -83,6 +83,32 @@ pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
 }
 
+/// A value bound to a placeholder of a statement built at run time (filters, set-based loads), in
+/// placeholder order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+    At(chrono::DateTime<chrono::Utc>),
+}
+
+/// Binds `$args` (a slice or Vec of [`Arg`]) in order to a sqlx `query`, `query_as` or
+/// `query_scalar` of either engine.
+#[macro_export]
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args.iter() {
+            q = match a {
+                $crate::db::Arg::Int(v) => q.bind(*v),
+                $crate::db::Arg::Text(t) => q.bind(t.as_str()),
+                $crate::db::Arg::At(at) => q.bind(*at),
+            };
+        }
+        q
+    }};
+}
+
 /// Runs `$body` with `$c` bound to the engine-specific executor of a [`Conn`].
 #[macro_export]
 macro_rules! on_conn {

@@ -55,12 +55,7 @@ const SELECT: &str = "SELECT d.id, d.hired_agent_id, d.customer_id, d.goal_insta
     JOIN agent_type_versions v ON v.agent_type_id = h.agent_type_id AND v.version = h.agent_type_version \
     JOIN customers c ON c.id = d.customer_id";
 
-/// A bound value, in placeholder order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
-    Text(String),
-    At(DateTime<Utc>),
-}
+pub use super::Arg;
 
 /// The filters as SQL conditions over `d` and `h`, and their values in placeholder order.
 fn conditions(f: &Filter, after: Option<&str>) -> (Vec<String>, Vec<Arg>) {
@@ -123,14 +118,10 @@ pub async fn page(
     let (sql, args) = page_sql(f, after);
     let sql = sqlx::AssertSqlSafe(sql);
     on_conn!(c, e => {
-        let mut q = sqlx::query_as(sql);
-        for a in &args {
-            q = match a {
-                Arg::Text(t) => q.bind(t),
-                Arg::At(at) => q.bind(at),
-            };
-        }
-        q.bind(limit).fetch_all(e).await
+        crate::bind_args!(sqlx::query_as(sql), args)
+            .bind(limit)
+            .fetch_all(e)
+            .await
     })
 }
 

@@ -318,34 +318,11 @@ async fn fill(app: &TestApp, now: DateTime<Utc>) {
 // ---------------------------------------------------------------------------------------------
 // The statements checked.
 
-/// A bound value.
-#[derive(Debug, Clone)]
-enum Val {
-    Text(String),
-    At(DateTime<Utc>),
-    Int(i64),
-}
+/// A value bound to a statement, in placeholder order: the pages' own type.
+use agentdesk::db::Arg as Val;
 
 fn text(s: &str) -> Val {
     Val::Text(s.to_string())
-}
-
-impl From<review_queue::Arg> for Val {
-    fn from(a: review_queue::Arg) -> Val {
-        match a {
-            review_queue::Arg::Text(t) => Val::Text(t),
-            review_queue::Arg::At(at) => Val::At(at),
-        }
-    }
-}
-
-impl From<hired_agents_list::Arg> for Val {
-    fn from(a: hired_agents_list::Arg) -> Val {
-        match a {
-            hired_agents_list::Arg::Text(t) => Val::Text(t),
-            hired_agents_list::Arg::At(at) => Val::At(at),
-        }
-    }
 }
 
 /// One statement with its values, and what it is for the failure message.
@@ -517,7 +494,7 @@ async fn next_page_id(db: &Db, f: &Filter, limit: i64) -> String {
 fn queue_page(query: &'static str, f: &Filter, after: Option<&str>, limit: i64) -> Checked {
     let (sql, args) = review_queue::page_sql(f, after);
     let mut c = Checked::new(query, format!("{f:?}, after {after:?}, limit {limit}"), sql);
-    c.args = args.into_iter().map(Val::from).collect();
+    c.args = args;
     c.bind(Val::Int(limit))
 }
 
@@ -739,7 +716,7 @@ async fn statements(db: &Db, p: &Picks, now: DateTime<Utc>) -> Vec<Checked> {
                 let (sql, args) = hired_agents_list::list_sql(&f, after.as_ref());
                 let mut c =
                     Checked::new("hired agents list", format!("{f:?}, after {after:?}"), sql);
-                c.args = args.into_iter().map(Val::from).collect();
+                c.args = args;
                 out.push(c.bind(Val::Int(AGENTS_LIMIT)));
             }
         }
