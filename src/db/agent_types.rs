@@ -128,6 +128,19 @@ pub async fn summaries(
         .bind(&pattern).bind(status).bind(published_only).fetch_all(e).await)
 }
 
+/// The statement of [`type_names`] (no parameters, so PostgreSQL plans it once per connection).
+pub const TYPE_NAMES_SQL: &str = "SELECT agent_type_id, display_name FROM ( \
+       SELECT agent_type_id, display_name, ROW_NUMBER() OVER (PARTITION BY agent_type_id \
+         ORDER BY CASE WHEN status = 'published' THEN 0 ELSE 1 END, version_sort DESC) AS rn \
+       FROM agent_type_versions) named \
+     WHERE rn = 1 ORDER BY lower(display_name), agent_type_id";
+
+/// Every type as (id, display name), by name, each named as in [`summaries`] (its newest published
+/// version, else its newest version): the choices of the lists' type filters.
+pub async fn type_names(c: Conn<'_>) -> sqlx::Result<Vec<(String, String)>> {
+    on_conn!(c, e => sqlx::query_as(TYPE_NAMES_SQL).fetch_all(e).await)
+}
+
 /// The newest version of every type (only published ones when asked), whole, in one query.
 pub async fn newest_versions(c: Conn<'_>, published_only: bool) -> sqlx::Result<Vec<VersionRow>> {
     let sql = sqlx::AssertSqlSafe(format!(

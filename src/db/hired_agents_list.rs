@@ -132,9 +132,9 @@ const RUNNING: &str = "h.trial_status = 'active'";
 
 pub use super::Arg;
 
-/// The statement of one page and its values in placeholder order (the limit is the last
-/// placeholder and is bound after them).
-pub fn list_sql(f: &Filter, after: Option<&Cursor>) -> (String, Vec<Arg>) {
+/// The statement of one page and its values in placeholder order. The limit is written in as a
+/// number so PostgreSQL can keep one plan per connection (see `review_queue::page_sql`).
+pub fn list_sql(f: &Filter, after: Option<&Cursor>, limit: i64) -> (String, Vec<Arg>) {
     let mut args: Vec<Arg> = vec![];
     let mut arg = |a: Arg| {
         args.push(a);
@@ -193,7 +193,6 @@ pub fn list_sql(f: &Filter, after: Option<&Cursor>) -> (String, Vec<Arg>) {
             ));
         }
     }
-    let limit = format!("${}", args.len() + 1);
     let order = match f.sort {
         Sort::Newest => "h.created_at DESC, h.id DESC".to_string(),
         Sort::Name => format!("{SORT_NAME}, h.id"),
@@ -232,11 +231,10 @@ pub async fn page(
     after: Option<&Cursor>,
     limit: i64,
 ) -> sqlx::Result<Vec<Listed>> {
-    let (sql, args) = list_sql(f, after);
+    let (sql, args) = list_sql(f, after, limit);
     let sql = sqlx::AssertSqlSafe(sql);
     on_conn!(c, e => {
         crate::bind_args!(sqlx::query_as(sql), args)
-            .bind(limit)
             .fetch_all(e)
             .await
     })
@@ -262,13 +260,13 @@ mod tests {
 
     #[test]
     fn one_statement_per_combination_without_catch_alls() {
-        let (sql, args) = list_sql(&Filter::default(), None);
+        let (sql, args) = list_sql(&Filter::default(), None, 26);
         assert!(
             sql.contains("c.id = h.customer_id ORDER BY"),
             "no filter: {sql}"
         );
         assert!(
-            sql.ends_with("ORDER BY h.created_at DESC, h.id DESC LIMIT $1"),
+            sql.ends_with("ORDER BY h.created_at DESC, h.id DESC LIMIT 26"),
             "{sql}"
         );
         assert!(
@@ -287,7 +285,7 @@ mod tests {
             sort: Sort::Name,
             ..Filter::default()
         };
-        let (sql, args) = list_sql(&f, Some(&Cursor::Name("desk".into(), "HAI-1".into())));
+        let (sql, args) = list_sql(&f, Some(&Cursor::Name("desk".into(), "HAI-1".into())), 26);
         assert!(!sql.contains("IS NULL OR"), "{sql}");
         assert!(
             sql.contains("h.agent_type_id = $1 AND h.trial_status = $2"),
@@ -301,7 +299,7 @@ mod tests {
         assert!(sql.contains("h.customer_id = $3"), "{sql}");
         assert!(sql.contains("lower(h.nickname) LIKE $4 ESCAPE"), "{sql}");
         assert!(sql.contains("(lower(COALESCE(h.nickname, v.display_name)), h.id) > ($5, $6)"));
-        assert!(sql.ends_with("LIMIT $7"), "{sql}");
+        assert!(sql.ends_with("LIMIT 26"), "{sql}");
         assert_eq!(args[3], Arg::Text("%50\\%\\_off%".into()));
         assert_eq!(args.len(), 6);
     }
@@ -313,9 +311,9 @@ mod tests {
             ..Filter::default()
         };
         let at = Utc::now();
-        let (sql, _) = list_sql(&f, Some(&Cursor::TrialEnd(at, "HAI-1".into())));
+        let (sql, _) = list_sql(&f, Some(&Cursor::TrialEnd(at, "HAI-1".into())), 26);
         assert!(sql.contains("OR NOT h.trial_status = 'active'"), "{sql}");
-        let (sql, _) = list_sql(&f, Some(&Cursor::Created(at, "HAI-1".into())));
+        let (sql, _) = list_sql(&f, Some(&Cursor::Created(at, "HAI-1".into())), 26);
         assert!(
             sql.contains("(NOT h.trial_status = 'active' AND (h.created_at, h.id) < ($1, $2))"),
             "{sql}"

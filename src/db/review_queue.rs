@@ -37,21 +37,60 @@ pub struct Item {
     pub customer_name: String,
 }
 
+/// The hired agent's nickname, or its type's name while it has none.
+fn agent_name<'a>(nickname: Option<&'a str>, type_name: &'a str) -> &'a str {
+    nickname
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or(type_name)
+}
+
 impl Item {
     /// The hired agent's nickname, or its type's name while it has none.
     pub fn agent_name(&self) -> &str {
-        self.agent_nickname
-            .as_deref()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or(&self.agent_type_name)
+        agent_name(self.agent_nickname.as_deref(), &self.agent_type_name)
     }
 }
 
-const SELECT: &str = "SELECT d.id, d.hired_agent_id, d.customer_id, d.goal_instance_id, d.goal_template_id, \
+/// A listed deliverable as the review queue lists it: what it is, whose, and its state, without
+/// its payload (a queue item's preview is loaded when it is opened), so a page of 50 reads and
+/// sends no payloads.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Summary {
+    pub id: String,
+    pub hired_agent_id: String,
+    pub customer_id: String,
+    pub title: String,
+    pub review_status: String,
+    pub execution_status: String,
+    pub created_at: DateTime<Utc>,
+    pub agent_nickname: Option<String>,
+    pub agent_type_id: String,
+    pub agent_type_name: String,
+    pub customer_name: String,
+}
+
+impl Summary {
+    /// The hired agent's nickname, or its type's name while it has none.
+    pub fn agent_name(&self) -> &str {
+        agent_name(self.agent_nickname.as_deref(), &self.agent_type_name)
+    }
+}
+
+/// What a page of the list reads: whole deliverables ([`Item`]) or their summaries ([`Summary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    Whole,
+    Summary,
+}
+
+const WHOLE: &str = "SELECT d.id, d.hired_agent_id, d.customer_id, d.goal_instance_id, d.goal_template_id, \
     d.period_key, d.title, d.payload, d.review_status, d.review_notes, d.approval_id, d.decided_at, \
     d.edited_payload, d.execution_status, d.executed_at, d.created_at, d.updated_at, \
-    h.nickname AS agent_nickname, h.agent_type_id, v.display_name AS agent_type_name, c.name AS customer_name \
-    FROM deliverables d JOIN hired_agents h ON h.id = d.hired_agent_id \
+    h.nickname AS agent_nickname, h.agent_type_id, v.display_name AS agent_type_name, c.name AS customer_name";
+const SUMMARY: &str = "SELECT d.id, d.hired_agent_id, d.customer_id, d.title, d.review_status, \
+    d.execution_status, d.created_at, \
+    h.nickname AS agent_nickname, h.agent_type_id, v.display_name AS agent_type_name, c.name AS customer_name";
+const FROM: &str = " FROM deliverables d JOIN hired_agents h ON h.id = d.hired_agent_id \
     JOIN agent_type_versions v ON v.agent_type_id = h.agent_type_id AND v.version = h.agent_type_version \
     JOIN customers c ON c.id = d.customer_id";
 
@@ -93,17 +132,27 @@ fn conditions(f: &Filter, after: Option<&str>) -> (Vec<String>, Vec<Arg>) {
     (conds, args)
 }
 
-/// The statement of one page (oldest first) and its values; the limit is bound last.
-pub fn page_sql(f: &Filter, after: Option<&str>) -> (String, Vec<Arg>) {
+/// The statement of one page (oldest first) and its values. The limit is written in as a number:
+/// PostgreSQL plans a `LIMIT $n` for an unknown (large) limit, so its generic plan never wins and
+/// every execution would be planned afresh; with the number the plan is made once per connection.
+pub fn page_sql(
+    columns: Columns,
+    f: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> (String, Vec<Arg>) {
     let (conds, args) = conditions(f, after);
     let where_ = if conds.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", conds.join(" AND "))
     };
-    let limit = format!("${}", args.len() + 1);
+    let select = match columns {
+        Columns::Whole => WHOLE,
+        Columns::Summary => SUMMARY,
+    };
     (
-        format!("{SELECT}{where_} ORDER BY d.created_at, d.id LIMIT {limit}"),
+        format!("{select}{FROM}{where_} ORDER BY d.created_at, d.id LIMIT {limit}"),
         args,
     )
 }
@@ -115,14 +164,21 @@ pub async fn page(
     after: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<Vec<Item>> {
-    let (sql, args) = page_sql(f, after);
+    let (sql, args) = page_sql(Columns::Whole, f, after, limit);
     let sql = sqlx::AssertSqlSafe(sql);
-    on_conn!(c, e => {
-        crate::bind_args!(sqlx::query_as(sql), args)
-            .bind(limit)
-            .fetch_all(e)
-            .await
-    })
+    on_conn!(c, e => crate::bind_args!(sqlx::query_as(sql), args).fetch_all(e).await)
+}
+
+/// [`page`] as summaries: the same items, without their payloads.
+pub async fn summaries(
+    c: Conn<'_>,
+    f: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<Summary>> {
+    let (sql, args) = page_sql(Columns::Summary, f, after, limit);
+    let sql = sqlx::AssertSqlSafe(sql);
+    on_conn!(c, e => crate::bind_args!(sqlx::query_as(sql), args).fetch_all(e).await)
 }
 
 /// A goal's recent deliverable, as its card lists it.
@@ -152,26 +208,28 @@ pub async fn recent_of_agent(
         .bind(hired_agent_id).bind(per_goal).fetch_all(e).await)
 }
 
-/// The statement of [`pending_count`]: for one customer (`$1` the customer, `$2` the cap), or
-/// for all (`$1` the cap).
-pub fn pending_count_sql(customer: bool) -> &'static str {
+/// The statement of [`pending_count`]: for one customer (`$1` the customer) or for all, counting up
+/// to `cap` (written in, as the page's limit is).
+pub fn pending_count_sql(customer: bool, cap: i64) -> String {
     if customer {
-        "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE customer_id = $1 \
-         AND review_status = 'pending_review' LIMIT $2) x"
+        format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE customer_id = $1 \
+             AND review_status = 'pending_review' LIMIT {cap}) x"
+        )
     } else {
-        "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE review_status = 'pending_review' LIMIT $1) x"
+        format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE review_status = 'pending_review' LIMIT {cap}) x"
+        )
     }
 }
 
 /// How many items wait for review (of one customer, or of all), counted up to `cap`: the
 /// navigation badge shows "99+" rather than paying for an exact count of a long queue.
 pub async fn pending_count(c: Conn<'_>, customer: Option<&str>, cap: i64) -> sqlx::Result<i64> {
-    let sql = pending_count_sql(customer.is_some());
+    let sql = sqlx::AssertSqlSafe(pending_count_sql(customer.is_some(), cap));
     match customer {
-        Some(cu) => on_conn!(c, e => sqlx::query_scalar(sql)
-            .bind(cu).bind(cap).fetch_one(e).await),
-        None => on_conn!(c, e => sqlx::query_scalar(sql)
-            .bind(cap).fetch_one(e).await),
+        Some(cu) => on_conn!(c, e => sqlx::query_scalar(sql).bind(cu).fetch_one(e).await),
+        None => on_conn!(c, e => sqlx::query_scalar(sql).fetch_one(e).await),
     }
 }
 
@@ -181,10 +239,10 @@ mod tests {
 
     #[test]
     fn only_the_filters_given_become_conditions() {
-        let (sql, args) = page_sql(&Filter::default(), None);
+        let (sql, args) = page_sql(Columns::Whole, &Filter::default(), None, 51);
         assert!(!sql.contains("WHERE"), "{sql}");
         assert!(
-            sql.ends_with("ORDER BY d.created_at, d.id LIMIT $1"),
+            sql.ends_with("ORDER BY d.created_at, d.id LIMIT 51"),
             "{sql}"
         );
         assert!(args.is_empty());
@@ -195,12 +253,13 @@ mod tests {
             agent_type: Some("AGT-MKT".into()),
             ..Filter::default()
         };
-        let (sql, args) = page_sql(&f, Some("DEL-9"));
+        let (sql, args) = page_sql(Columns::Summary, &f, Some("DEL-9"), 51);
+        assert!(!sql.contains("payload"), "{sql}");
         assert!(sql.contains("d.customer_id = $1"), "{sql}");
         assert!(sql.contains("d.review_status = 'pending_review'"), "{sql}");
         assert!(sql.contains("h.agent_type_id = $2"), "{sql}");
         assert!(sql.contains("WHERE a.id = $3"), "{sql}");
-        assert!(sql.ends_with("LIMIT $4"), "{sql}");
+        assert!(sql.ends_with("LIMIT 51"), "{sql}");
         assert!(!sql.contains("IS NULL OR"), "{sql}");
         assert_eq!(args.len(), 3);
     }

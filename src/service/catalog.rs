@@ -25,6 +25,12 @@ pub async fn summaries(db: &Db, query: &str, status: Option<&str>) -> AppResult<
     Ok(agent_types::summaries(c.conn(), query, status, false).await?)
 }
 
+/// Every type as (id, display name), by name: the choices of the lists' type filters.
+pub async fn type_names(db: &Db) -> AppResult<Vec<(String, String)>> {
+    let mut c = db.acquire().await?;
+    Ok(agent_types::type_names(c.conn()).await?)
+}
+
 /// Every (agent type id, version), for the "copy from" picker.
 pub async fn all_ids(db: &Db) -> AppResult<Vec<(String, String)>> {
     let mut c = db.acquire().await?;

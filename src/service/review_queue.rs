@@ -13,7 +13,7 @@ use crate::domain::billing::settings::BillingSettings;
 use crate::error::{AppError, AppResult};
 use crate::service::{generation, hired_agents};
 
-pub use crate::db::review_queue::{Filter, Item, Recent};
+pub use crate::db::review_queue::{Filter, Item, Recent, Summary};
 
 /// The badge stops counting here and shows "99+".
 pub const BADGE_CAP: i64 = 100;
@@ -37,6 +37,33 @@ pub async fn page(
 ) -> AppResult<Vec<Item>> {
     let mut c = db.acquire().await?;
     Ok(review_queue::page(c.conn(), &scoped(scope, filter), after, limit).await?)
+}
+
+/// [`page`] as the review queue lists it: summaries without payloads. One statement.
+pub async fn summaries(
+    db: &Db,
+    scope: &Scope,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Summary>> {
+    let mut c = db.acquire().await?;
+    Ok(review_queue::summaries(c.conn(), &scoped(scope, filter), after, limit).await?)
+}
+
+/// One deliverable's summary through the queue's filter and the scope (`None` when it does not
+/// pass).
+pub async fn one_summary(
+    db: &Db,
+    scope: &Scope,
+    filter: &Filter,
+    id: &str,
+) -> AppResult<Option<Summary>> {
+    let f = Filter {
+        id: Some(id.to_string()),
+        ..filter.clone()
+    };
+    Ok(summaries(db, scope, &f, None, 1).await?.into_iter().next())
 }
 
 /// One deliverable through the queue's filter and the scope (`None` when it does not pass).

@@ -59,6 +59,14 @@ async fn a_customer_reviews_and_executes_and_staff_bulk_approve(engine: Engine) 
         .unwrap();
     see(&c, "Daily micro-post").await;
     see(&c, "Weekly multichannel posting batch").await;
+    // Opening an item's preview loads it in place.
+    click(
+        &c,
+        &format!("#item-{weekly} details.review-payload summary"),
+    )
+    .await;
+    see(&c, "Instagram").await;
+    see(&c, "/ 2,200 characters").await;
     snap(&c, "reviews-1-customer-queue").await;
     assert_no_sideways_scroll(&c).await;
 

@@ -492,10 +492,16 @@ async fn next_page_id(db: &Db, f: &Filter, limit: i64) -> String {
 }
 
 fn queue_page(query: &'static str, f: &Filter, after: Option<&str>, limit: i64) -> Checked {
-    let (sql, args) = review_queue::page_sql(f, after);
+    // The API lists whole deliverables; the pages list summaries.
+    let columns = if query.contains("API") {
+        review_queue::Columns::Whole
+    } else {
+        review_queue::Columns::Summary
+    };
+    let (sql, args) = review_queue::page_sql(columns, f, after, limit);
     let mut c = Checked::new(query, format!("{f:?}, after {after:?}, limit {limit}"), sql);
     c.args = args;
-    c.bind(Val::Int(limit))
+    c
 }
 
 /// Every statement the pages run over the guarded tables, for every filter combination offered.
@@ -562,22 +568,18 @@ async fn statements(db: &Db, p: &Picks, now: DateTime<Utc>) -> Vec<Checked> {
         out.push(queue_page("bulk confirmation item", &f, None, 1));
     }
     // The navigation's badge.
-    out.push(
-        Checked::new(
-            "pending-count badge",
-            "staff",
-            review_queue::pending_count_sql(false),
-        )
-        .bind(Val::Int(100)),
-    );
+    out.push(Checked::new(
+        "pending-count badge",
+        "staff",
+        review_queue::pending_count_sql(false, 100),
+    ));
     out.push(
         Checked::new(
             "pending-count badge",
             format!("customer {}", p.customer),
-            review_queue::pending_count_sql(true),
+            review_queue::pending_count_sql(true, 100),
         )
-        .bind(text(&p.customer))
-        .bind(Val::Int(100)),
+        .bind(text(&p.customer)),
     );
     // An agent's goal cards.
     out.push(
@@ -713,11 +715,11 @@ async fn statements(db: &Db, p: &Picks, now: DateTime<Utc>) -> Vec<Checked> {
                 Sort::Newest => {}
             }
             for after in cursors {
-                let (sql, args) = hired_agents_list::list_sql(&f, after.as_ref());
+                let (sql, args) = hired_agents_list::list_sql(&f, after.as_ref(), AGENTS_LIMIT);
                 let mut c =
                     Checked::new("hired agents list", format!("{f:?}, after {after:?}"), sql);
                 c.args = args;
-                out.push(c.bind(Val::Int(AGENTS_LIMIT)));
+                out.push(c);
             }
         }
     }

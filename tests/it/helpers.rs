@@ -466,6 +466,19 @@ impl Client {
         (status, res.text().await.unwrap())
     }
 
+    /// GET as htmx asks for a fragment (`HX-Request`), and return (status, body).
+    pub async fn fragment(&self, path: &str) -> (StatusCode, String) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    }
+
     /// The current session's CSRF token, read from a page like a browser has it.
     pub async fn csrf(&self) -> String {
         for path in ["/account/password", "/login"] {

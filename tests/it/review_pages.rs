@@ -21,15 +21,29 @@ async fn a_customer_decides_through_the_pages_and_sees_the_execution(engine: Eng
     let (status, queue) = c.client.page("/portal/reviews").await;
     assert_eq!(status, StatusCode::OK);
     assert!(queue.contains("Daily micro-post"), "{queue}");
-    assert!(queue.contains("Instagram"));
-    assert!(queue.contains(" / 2,200 characters"));
     assert!(
         queue.contains("class=\"nav-badge\">1<"),
         "the navigation counts one waiting"
     );
+    // The list carries no payloads: an item's preview is loaded when it is opened.
+    let preview = format!("/portal/deliverables/{del}/preview");
+    assert!(queue.contains(&format!("hx-get=\"{preview}\"")), "{queue}");
+    assert!(!queue.contains("2,200 characters"), "{queue}");
+    let (status, shown) = c.client.fragment(&preview).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(shown.contains("Instagram"), "{shown}");
+    assert!(shown.contains(" / 2,200 characters"), "{shown}");
+    assert!(!shown.contains("<html"), "a fragment: {shown}");
     assert!(
-        !queue.contains("marketing_draft_batch_v1"),
+        !shown.contains("marketing_draft_batch_v1"),
         "no raw payload types"
+    );
+    // Opened without htmx (a new tab), the preview's address leads to the deliverable.
+    let res = c.client.get(&preview).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/portal/deliverables/{del}").as_str()
     );
 
     let page = format!("/portal/deliverables/{del}");
@@ -253,6 +267,11 @@ async fn another_customers_deliverables_are_out_of_reach(engine: Engine) {
     let intruder = customer(&app).await;
     let page = format!("/portal/deliverables/{del}");
     assert_eq!(intruder.client.page(&page).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        intruder.client.fragment(&format!("{page}/preview")).await.0,
+        StatusCode::NOT_FOUND,
+        "another customer's preview"
+    );
     for (action, fields) in [
         ("approve", vec![]),
         ("reject", vec![("notes", "mine now")]),

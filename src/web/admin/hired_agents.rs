@@ -350,11 +350,7 @@ impl ListPage {
 
 /// The catalog's types as (id, display name), by name: the type filter's choices.
 async fn type_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
-    Ok(catalog::summaries(&state.db, "", None)
-        .await?
-        .into_iter()
-        .map(|t| (t.agent_type_id, t.display_name))
-        .collect())
+    catalog::type_names(&state.db).await
 }
 
 async fn customer_shown(

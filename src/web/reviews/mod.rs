@@ -5,9 +5,10 @@
 //! a confirmation that lists the items, and execution with the deliverable's approval id. Staff
 //! decisions are recorded on behalf of the customer; staff viewers read.
 //!
-//! Statements per request, besides the session and its user: the queue 2 (one page of items;
-//! for staff the catalog's types for the type filter, else the customer's agents for the agent
-//! filter); a deliverable's page 6 (the deliverable, its agent, its decision, denials, log and
+//! Statements per request, besides the session and its user: the queue 2 (one page of item
+//! summaries, without payloads; for staff the catalog's type names for the type filter, else the
+//! customer's agents for the agent filter); an item's preview 1, fetched by htmx when it is
+//! opened; a deliverable's page 6 (the deliverable, its agent, its decision, denials, log and
 //! hand-overs).
 
 pub mod payload_view;
@@ -24,7 +25,7 @@ use self::payload_view::{PayloadView, view};
 use super::AppState;
 use super::agents::Viewer;
 use super::forms::Form;
-use super::pages::{PageCtx, flash, render, see_other, with_query};
+use super::pages::{PageCtx, flash, render, see_other, wants_fragment, with_query};
 use super::view::Ts;
 use crate::domain::deliverable_edits;
 use crate::domain::deliverable_states::{Decision, ExecutionStatus, ReviewStatus};
@@ -32,7 +33,7 @@ use crate::domain::forms::{self, Submitted, Widget};
 use crate::domain::schema;
 use crate::error::{AppError, AppResult, ErrorCode, Violation};
 use crate::service::executions::{self, Outcome};
-use crate::service::review_queue::{self, Detail, Filter, Item};
+use crate::service::review_queue::{self, Detail, Filter, Summary};
 use crate::service::reviews::{self, DecisionInput};
 use crate::service::{catalog, hired_agents};
 
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource(format!("{prefix}/reviews/bulk")).post(bulk_confirm))
             .service(web::resource(format!("{prefix}/reviews/bulk/approve")).post(bulk_approve))
             .service(web::resource(format!("{prefix}/deliverables/{{id}}")).get(page))
+            .service(web::resource(format!("{prefix}/deliverables/{{id}}/preview")).get(preview))
             .service(
                 web::resource(format!(
                     "{prefix}/deliverables/{{id}}/{{decision:approve|approve-with-edits|reject}}"
@@ -178,7 +180,8 @@ pub struct QueueItem {
     pub pending: bool,
     pub created: Ts,
     pub waited: String,
-    pub payload: PayloadView,
+    /// Its payload's preview, loaded when the item's "Preview" is opened.
+    pub preview_href: String,
 }
 
 fn execution_label(s: &str) -> &'static str {
@@ -194,8 +197,7 @@ fn status_of(s: &str) -> ReviewStatus {
     ReviewStatus::parse(s).unwrap_or(ReviewStatus::PendingReview)
 }
 
-fn queue_item(it: &Item, v: &Viewer, shown: &Shown, now: DateTime<Utc>) -> QueueItem {
-    let d = &it.deliverable;
+fn queue_item(d: &Summary, v: &Viewer, shown: &Shown, now: DateTime<Utc>) -> QueueItem {
     let p = prefix(v);
     let status = status_of(&d.review_status);
     let base = format!("{p}/reviews");
@@ -203,16 +205,16 @@ fn queue_item(it: &Item, v: &Viewer, shown: &Shown, now: DateTime<Utc>) -> Queue
     by_agent.agent = d.hired_agent_id.clone();
     let mut by_customer = shown.clone();
     by_customer.customer = d.customer_id.clone();
-    let current = d.edited_payload.as_ref().unwrap_or(&d.payload);
     QueueItem {
         id: d.id.clone(),
         href: format!("{p}/deliverables/{}", d.id),
+        preview_href: format!("{p}/deliverables/{}/preview", d.id),
         title: d.title.clone(),
-        agent_name: it.agent_name().to_string(),
+        agent_name: d.agent_name().to_string(),
         agent_href: format!("{}/{}", v.base, d.hired_agent_id),
         agent_filter_href: with_query(&base, &by_agent.pairs()),
-        type_name: it.agent_type_name.clone(),
-        customer_name: it.customer_name.clone(),
+        type_name: d.agent_type_name.clone(),
+        customer_name: d.customer_name.clone(),
         customer_filter_href: with_query(&base, &by_customer.pairs()),
         status: status.as_str(),
         status_label: status.label(),
@@ -220,8 +222,6 @@ fn queue_item(it: &Item, v: &Viewer, shown: &Shown, now: DateTime<Utc>) -> Queue
         pending: status == ReviewStatus::PendingReview,
         created: Ts(d.created_at),
         waited: waited(d.created_at, now),
-        payload: view(&current.0, d.edited_payload.as_ref().map(|_| &d.payload.0))
-            .clipped(QUEUE_TEXT_CHARS),
     }
 }
 
@@ -273,7 +273,7 @@ async fn queue(
     let now = v.actor.now;
     let (filter, shown) = read_query(&q, &v, now);
     let after = id_param(&q.after);
-    let mut items = review_queue::page(
+    let mut items = review_queue::summaries(
         &state.db,
         &v.scope,
         &filter,
@@ -288,19 +288,14 @@ async fn queue(
     let next_page = if more {
         items.last().map(|last| {
             let mut pairs = shown.pairs();
-            pairs.push(("after", &last.deliverable.id));
+            pairs.push(("after", &last.id));
             with_query(&base, &pairs)
         })
     } else {
         None
     };
     let (types, agents) = if v.staff {
-        let types = catalog::summaries(&state.db, "", None)
-            .await?
-            .into_iter()
-            .map(|t| (t.agent_type_id, t.display_name))
-            .collect();
-        (types, vec![])
+        (catalog::type_names(&state.db).await?, vec![])
     } else {
         let own = v.scope.customer().unwrap_or_default().to_string();
         let agents = hired_agents::of_customer(&state.db, &v.scope, &own)
@@ -717,6 +712,34 @@ async fn page(
     deliverable_page(&v, ctx, detail, Entered::default(), StatusCode::OK)
 }
 
+/// A queue item's preview (`reviews/_payload.html`, texts clipped as in the list), fetched by htmx
+/// when the item's "Preview" is opened. Anything else asking for it goes to the deliverable's page.
+async fn preview(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    v: Viewer,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let it = review_queue::one(&state.db, &v.scope, &Filter::default(), &path)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let d = &it.deliverable;
+    if !wants_fragment(&req) {
+        return Ok(see_other(&format!("{}/deliverables/{}", prefix(&v), d.id)));
+    }
+    let current = d.edited_payload.as_ref().unwrap_or(&d.payload);
+    let pv =
+        view(&current.0, d.edited_payload.as_ref().map(|_| &d.payload.0)).clipped(QUEUE_TEXT_CHARS);
+    render(StatusCode::OK, &Preview { pv, full: false })
+}
+
+#[derive(Template)]
+#[template(path = "reviews/preview.html")]
+struct Preview {
+    pv: PayloadView,
+    full: bool,
+}
+
 /// Staff viewers read only.
 fn require_write(v: &Viewer) -> AppResult<()> {
     if v.can_write {
@@ -959,7 +982,7 @@ async fn bulk_confirm(
             ..Filter::default()
         };
         // One statement per ticked item (at most 100), each through the scope's queue filter.
-        if let Some(it) = review_queue::one(&state.db, &v.scope, &f, id).await? {
+        if let Some(it) = review_queue::one_summary(&state.db, &v.scope, &f, id).await? {
             items.push(queue_item(&it, &v, &Shown::default(), now));
         }
     }
