@@ -42,7 +42,7 @@ use crate::domain::roles::Role;
 use crate::domain::schedule::{self, Frequency};
 use crate::keys::Keys;
 use crate::on_conn;
-use crate::service::{catalog, demo, subscriptions};
+use crate::service::{catalog, demo, generation, subscriptions};
 
 /// How much data to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1247,7 +1247,7 @@ async fn owed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> {
     let c = &mut pc.conn();
     let q = Sql(c.engine());
     loop {
-        let goals = deliverables::due_goals(c.reborrow(), None, &after, 2_000).await?;
+        let goals = deliverables::due_goals(c.reborrow(), None, &after, None, 2_000).await?;
         let Some(last) = goals.last() else { break };
         after = last.id.clone();
         let mut wanted: BTreeMap<String, String> = BTreeMap::new();
@@ -1264,11 +1264,7 @@ async fn owed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> {
                 .get(&key)
                 .and_then(Option::as_ref)
                 .is_some_and(|d| d.template(&g.goal_template_id).is_some());
-            let Some(f) = Frequency::parse(&g.frequency) else {
-                continue;
-            };
-            let tz = schedule::timezone(g.config.0.get("timezone").and_then(Value::as_str));
-            if let (true, Some(p)) = (known, schedule::period_key(f, now, tz)) {
+            if let (true, Some(p)) = (known, generation::period_of(g, now)) {
                 wanted.insert(g.id.clone(), p);
             }
         }

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::Conn;
+use std::collections::{BTreeSet, HashSet};
+
+use super::{Arg, Conn};
 use crate::on_conn;
 
 /// A goal that is due for drafts: enabled and live, of an active, unpaused, configured agent whose
@@ -30,25 +32,71 @@ const DUE: &str = "SELECT g.id, g.hired_agent_id, g.customer_id, g.goal_template
     WHERE g.enabled = TRUE AND g.deleted_at IS NULL AND g.frequency <> 'on_demand' \
     AND h.active = TRUE AND h.paused = FALSE AND h.configured = TRUE AND s.status = 'active'";
 
-/// The next `limit` due goals after `after` (by id): every agent's, or one agent's.
+/// The next `limit` due goals after `after` (by id) and up to `upto` (inclusive) when given:
+/// every agent's, or one agent's.
 pub async fn due_goals(
     c: Conn<'_>,
     agent: Option<&str>,
     after: &str,
+    upto: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<Vec<DueGoal>> {
-    match agent {
-        Some(a) => {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "{DUE} AND g.hired_agent_id = $1 AND g.id > $2 ORDER BY g.id LIMIT $3"
-            ));
-            on_conn!(c, e => sqlx::query_as(sql).bind(a).bind(after).bind(limit).fetch_all(e).await)
-        }
-        None => {
-            let sql = sqlx::AssertSqlSafe(format!("{DUE} AND g.id > $1 ORDER BY g.id LIMIT $2"));
-            on_conn!(c, e => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(e).await)
-        }
+    let mut args = vec![Arg::Text(after.to_string())];
+    let mut sql = format!("{DUE} AND g.id > $1");
+    if let Some(u) = upto {
+        args.push(Arg::Text(u.to_string()));
+        sql.push_str(&format!(" AND g.id <= ${}", args.len()));
     }
+    if let Some(a) = agent {
+        args.push(Arg::Text(a.to_string()));
+        sql.push_str(&format!(" AND g.hired_agent_id = ${}", args.len()));
+    }
+    // The limit written in, so PostgreSQL keeps one plan (see `review_queue::page_sql`).
+    sql.push_str(&format!(" ORDER BY g.id LIMIT {limit}"));
+    let sql = sqlx::AssertSqlSafe(sql);
+    on_conn!(c, e => crate::bind_args!(sqlx::query_as(sql), args).fetch_all(e).await)
+}
+
+/// The goal id at `fraction` (0 ≤ f < 1) of all goals by id: where a pass starts, so passes
+/// running at once start apart and mostly find the others' work done instead of racing them.
+pub async fn goal_id_at(c: Conn<'_>, fraction: f64) -> sqlx::Result<Option<String>> {
+    on_conn!(c, e => sqlx::query_scalar(
+        "SELECT id FROM goal_instances ORDER BY id LIMIT 1 \
+         OFFSET (SELECT CAST(COUNT(*) * $1 AS INTEGER) FROM goal_instances)")
+        .bind(fraction).fetch_optional(e).await)
+}
+
+/// Of these (goal, period) pairs, those that already have their deliverable. One statement.
+pub async fn existing_periods(
+    c: Conn<'_>,
+    pairs: &[(String, String)],
+) -> sqlx::Result<HashSet<(String, String)>> {
+    if pairs.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let goals: BTreeSet<&str> = pairs.iter().map(|(g, _)| g.as_str()).collect();
+    let periods: BTreeSet<&str> = pairs.iter().map(|(_, p)| p.as_str()).collect();
+    let mut args: Vec<Arg> = vec![];
+    let mut list = |values: &BTreeSet<&str>| {
+        values
+            .iter()
+            .map(|v| {
+                args.push(Arg::Text(v.to_string()));
+                format!("${}", args.len())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (goal_list, period_list) = (list(&goals), list(&periods));
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT goal_instance_id, period_key FROM deliverables \
+         WHERE goal_instance_id IN ({goal_list}) AND period_key IN ({period_list})"
+    ));
+    let found: Vec<(String, String)> =
+        on_conn!(c, e => crate::bind_args!(sqlx::query_as(sql), args).fetch_all(e).await)?;
+    // A goal's other periods may be listed too (another goal's key): keep the pairs asked for.
+    let asked: HashSet<&(String, String)> = pairs.iter().collect();
+    Ok(found.into_iter().filter(|p| asked.contains(p)).collect())
 }
 
 /// A draft to insert.

@@ -34,12 +34,22 @@ pub struct GenerationReport {
 /// Goals read per round trip.
 const GOALS_PER_READ: i64 = 2_000;
 
+/// The period a due goal owes a draft for at `now` (in its agent's timezone), or `None` when its
+/// frequency has no periods.
+pub fn period_of(g: &DueGoal, now: DateTime<Utc>) -> Option<String> {
+    let frequency = Frequency::parse(&g.frequency)?;
+    let tz = schedule::timezone(g.config.0.get("timezone").and_then(Value::as_str));
+    schedule::period_key(frequency, now, tz)
+}
+
 /// The draft of a due goal at `now`, or `None` when its frequency has no periods or its template
 /// is not in its version.
 pub fn draft_for(g: &DueGoal, d: &Definition, now: DateTime<Utc>) -> Option<NewDraft> {
-    let frequency = Frequency::parse(&g.frequency)?;
-    let tz = schedule::timezone(g.config.0.get("timezone").and_then(Value::as_str));
-    let period_key = schedule::period_key(frequency, now, tz)?;
+    draft_of_period(g, d, period_of(g, now)?)
+}
+
+/// The draft of a due goal for `period_key`, or `None` when its template is not in its version.
+fn draft_of_period(g: &DueGoal, d: &Definition, period_key: String) -> Option<NewDraft> {
     let template = d.template(&g.goal_template_id)?;
     let built = payloads::build(&Inputs {
         goal_template_id: &g.goal_template_id,
@@ -61,6 +71,11 @@ pub fn draft_for(g: &DueGoal, d: &Definition, now: DateTime<Utc>) -> Option<NewD
 }
 
 /// Generates every due draft at `now` (of one agent when `agent` is given).
+///
+/// Goals are read by id in batches; a batch's payloads are built only for the (goal, period) pairs
+/// that have no draft yet, so a pass over goals already served costs reads, not payloads. A pass
+/// over all agents starts at a random goal and wraps around: passes running at once mostly work
+/// apart, and where they meet the unique (goal, period) key keeps every draft exactly once.
 pub async fn run_due(
     db: &Db,
     now: DateTime<Utc>,
@@ -71,37 +86,63 @@ pub async fn run_due(
         ..Default::default()
     };
     let mut definitions: HashMap<(String, String), Option<Definition>> = HashMap::new();
-    let mut after = String::new();
-    loop {
-        let goals = {
+    let start = match agent {
+        Some(_) => None,
+        None => {
             let mut c = db.acquire().await?;
-            deliverables::due_goals(c.conn(), agent, &after, GOALS_PER_READ).await?
-        };
-        let Some(last) = goals.last() else { break };
-        after = last.id.clone();
-        let mut drafts = Vec::with_capacity(goals.len());
-        for g in &goals {
-            let key = (g.agent_type_id.clone(), g.agent_type_version.clone());
-            if !definitions.contains_key(&key) {
-                let d = catalog::get(db, &key.0, &key.1)
-                    .await?
-                    .map(|v| v.definition);
-                definitions.insert(key.clone(), d);
-            }
-            if let Some(Some(d)) = definitions.get(&key)
-                && let Some(draft) = draft_for(g, d, now)
-            {
-                drafts.push(draft);
-            }
+            deliverables::goal_id_at(c.conn(), rand::random::<f64>()).await?
         }
-        for chunk in drafts.chunks(deliverables::BATCH) {
+    };
+    // (after, up to): from the start to the end, then from the beginning up to the start.
+    let ranges = match start {
+        Some(s) => vec![(s.clone(), None), (String::new(), Some(s))],
+        None => vec![(String::new(), None)],
+    };
+    for (mut after, upto) in ranges {
+        loop {
             let mut c = db.acquire().await?;
-            let ids = deliverables::insert_drafts(c.conn(), chunk, now).await?;
-            report.generated += ids.len() as u64;
-            report.deliverable_ids.extend(ids);
-        }
-        if (goals.len() as i64) < GOALS_PER_READ {
-            break;
+            let goals =
+                deliverables::due_goals(c.conn(), agent, &after, upto.as_deref(), GOALS_PER_READ)
+                    .await?;
+            let Some(last) = goals.last() else { break };
+            after = last.id.clone();
+            let owed: Vec<(&DueGoal, String)> = goals
+                .iter()
+                .filter_map(|g| Some((g, period_of(g, now)?)))
+                .collect();
+            let pairs: Vec<(String, String)> = owed
+                .iter()
+                .map(|(g, p)| (g.id.clone(), p.clone()))
+                .collect();
+            let done = deliverables::existing_periods(c.conn(), &pairs).await?;
+            drop(c);
+            let mut drafts = Vec::with_capacity(owed.len());
+            for (g, period) in owed {
+                if done.contains(&(g.id.clone(), period.clone())) {
+                    continue;
+                }
+                let key = (g.agent_type_id.clone(), g.agent_type_version.clone());
+                if !definitions.contains_key(&key) {
+                    let d = catalog::get(db, &key.0, &key.1)
+                        .await?
+                        .map(|v| v.definition);
+                    definitions.insert(key.clone(), d);
+                }
+                if let Some(Some(d)) = definitions.get(&key)
+                    && let Some(draft) = draft_of_period(g, d, period)
+                {
+                    drafts.push(draft);
+                }
+            }
+            for chunk in drafts.chunks(deliverables::BATCH) {
+                let mut c = db.acquire().await?;
+                let ids = deliverables::insert_drafts(c.conn(), chunk, now).await?;
+                report.generated += ids.len() as u64;
+                report.deliverable_ids.extend(ids);
+            }
+            if (goals.len() as i64) < GOALS_PER_READ {
+                break;
+            }
         }
     }
     Ok(report)
