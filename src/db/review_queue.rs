@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::Conn;
 use super::deliverables::Deliverable;
+use super::hired_agents::agent_name;
 use crate::domain::deliverable_states::ReviewStatus;
 use crate::on_conn;
 
@@ -35,13 +36,6 @@ pub struct Item {
     pub agent_type_id: String,
     pub agent_type_name: String,
     pub customer_name: String,
-}
-
-/// The hired agent's nickname, or its type's name while it has none.
-fn agent_name<'a>(nickname: Option<&'a str>, type_name: &'a str) -> &'a str {
-    nickname
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or(type_name)
 }
 
 impl Item {

@@ -141,6 +141,20 @@ pub async fn of_customer(db: &Db, scope: &Scope, customer_id: &str) -> AppResult
     Ok(hired_agents::of_customer(c.conn(), customer_id).await?)
 }
 
+/// A customer's hired agents as (id, name), newest first (404 outside the scope): what a picker of
+/// their agents offers. One light statement.
+pub async fn names_of_customer(
+    db: &Db,
+    scope: &Scope,
+    customer_id: &str,
+) -> AppResult<Vec<(String, String)>> {
+    if !scope.sees(customer_id) {
+        return Err(AppError::NotFound);
+    }
+    let mut c = db.acquire().await?;
+    Ok(hired_agents::names_of_customer(c.conn(), customer_id).await?)
+}
+
 /// The definition a hired agent is pinned to.
 pub async fn definition_of(db: &Db, h: &HiredAgent) -> AppResult<Definition> {
     Ok(catalog::get(db, &h.agent_type_id, &h.agent_type_version)

@@ -298,11 +298,7 @@ async fn queue(
         (catalog::type_names(&state.db).await?, vec![])
     } else {
         let own = v.scope.customer().unwrap_or_default().to_string();
-        let agents = hired_agents::of_customer(&state.db, &v.scope, &own)
-            .await?
-            .iter()
-            .map(|h| (h.id.clone(), h.name().to_string()))
-            .collect();
+        let agents = hired_agents::names_of_customer(&state.db, &v.scope, &own).await?;
         (vec![], agents)
     };
     let without = |key: &str| {
