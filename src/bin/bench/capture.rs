@@ -1,16 +1,19 @@
 //! The database's own limit for a page: the exact statements one request issued (read back from
 //! PostgreSQL's statement log, with their parameter values), replayed by `pgbench -M prepared` at the
-//! same concurrency without the server in between.
+//! same concurrency without the server in between. The values stay parameters (pgbench variables
+//! given with `-D`), so PostgreSQL plans the replay as it plans the server's prepared statements.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
 
-/// One statement as PostgreSQL logged it, parameters already written in as literals.
+/// One statement as PostgreSQL logged it, its `$N` placeholders turned into pgbench variables
+/// (`:vS_N`, S the statement's place in the request) with their logged values.
 #[derive(Debug, Clone)]
 pub struct Statement {
     pub sql: String,
+    pub vars: Vec<(String, String)>,
 }
 
 /// Reads the log from `offset` to its end and returns, for every `begin`/`end` marker pair, the
@@ -51,9 +54,8 @@ pub fn statements_between_markers(
             continue;
         }
         if let Some((_, list)) = current.as_mut() {
-            list.push(Statement {
-                sql: substitute(sql, &params)?,
-            });
+            let place = list.len() + 1;
+            list.push(variables(sql, &params, place)?);
         }
     }
     Ok(out)
@@ -118,8 +120,8 @@ fn entries_of(text: &str, db: &str) -> Vec<Entry> {
     entries
 }
 
-/// `$1 = '…', $2 = NULL` → the literals, in order (quotes kept, doubled quotes as logged).
-fn parse_parameters(d: &str) -> anyhow::Result<Vec<String>> {
+/// `$1 = '…', $2 = NULL` → the values, in order (`None` for NULL).
+fn parse_parameters(d: &str) -> anyhow::Result<Vec<Option<String>>> {
     let mut out = vec![];
     let b = d.as_bytes();
     let mut i = 0;
@@ -130,7 +132,7 @@ fn parse_parameters(d: &str) -> anyhow::Result<Vec<String>> {
         }
         let eq = d[i..].find(" = ").context("a parameter's value")? + i + 3;
         if d[eq..].starts_with("NULL") {
-            out.push("NULL".into());
+            out.push(None);
             i = eq + 4;
             continue;
         }
@@ -146,15 +148,17 @@ fn parse_parameters(d: &str) -> anyhow::Result<Vec<String>> {
                 None => bail!("an unterminated parameter in: {d}"),
             }
         }
-        out.push(d[eq..=j].to_string());
+        out.push(Some(d[eq + 1..j].replace("''", "'")));
         i = j + 1;
     }
     Ok(out)
 }
 
-/// Writes the parameters into the statement in place of `$N` (outside quoted text).
-fn substitute(sql: &str, params: &[String]) -> anyhow::Result<String> {
+/// The statement with `:vS_N` in place of each `$N` outside quoted text (NULL and the empty text
+/// written in, as pgbench variables can be neither), and the variables' values.
+fn variables(sql: &str, params: &[Option<String>], place: usize) -> anyhow::Result<Statement> {
     let mut out = String::with_capacity(sql.len());
+    let mut vars: Vec<(String, String)> = vec![];
     let mut chars = sql.char_indices().peekable();
     let mut quoted = false;
     while let Some((i, c)) = chars.next() {
@@ -173,7 +177,19 @@ fn substitute(sql: &str, params: &[String]) -> anyhow::Result<String> {
                 let v = params
                     .get(n - 1)
                     .with_context(|| format!("parameter ${n} was not logged for: {sql}"))?;
-                out.push_str(v);
+                match v {
+                    None => out.push_str("NULL"),
+                    // pgbench refuses an empty `-D name=`: the empty text is written in.
+                    Some(v) if v.is_empty() => out.push_str("''"),
+                    Some(v) => {
+                        let name = format!("v{place}_{n}");
+                        out.push(':');
+                        out.push_str(&name);
+                        if !vars.iter().any(|(k, _)| *k == name) {
+                            vars.push((name, v.clone()));
+                        }
+                    }
+                }
                 for _ in 0..digits.len() {
                     chars.next();
                 }
@@ -182,7 +198,7 @@ fn substitute(sql: &str, params: &[String]) -> anyhow::Result<String> {
         }
         out.push(c);
     }
-    Ok(out)
+    Ok(Statement { sql: out, vars })
 }
 
 /// pgbench replaces `:name` even inside quoted text, so every literal holding a colon is written as
@@ -232,16 +248,33 @@ pub fn pgbench_safe(sql: &str) -> String {
     out
 }
 
-/// The pgbench script of one request: its statements in order, each ended by a semicolon.
-pub fn write_script(dir: &Path, name: &str, statements: &[Statement]) -> anyhow::Result<PathBuf> {
+/// A request's replay: its pgbench script and the variables (`-D name=value`) it needs.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub path: PathBuf,
+    pub vars: Vec<(String, String)>,
+    pub statements: usize,
+}
+
+/// The pgbench script of one request (its statements in order, each ended by a semicolon), and
+/// beside it `<name>.vars` with its `-D` arguments, one per line, to rerun it by hand.
+pub fn write_script(dir: &Path, name: &str, statements: &[Statement]) -> anyhow::Result<Script> {
     let mut text = String::new();
+    let mut vars = vec![];
     for s in statements {
         text.push_str(&pgbench_safe(s.sql.trim().trim_end_matches(';')));
         text.push_str(";\n");
+        vars.extend(s.vars.iter().cloned());
     }
     let path = dir.join(format!("{name}.sql"));
     std::fs::write(&path, text)?;
-    Ok(path)
+    let listed: String = vars.iter().map(|(k, v)| format!("-D{k}={v}\n")).collect();
+    std::fs::write(dir.join(format!("{name}.vars")), listed)?;
+    Ok(Script {
+        path,
+        vars,
+        statements: statements.len(),
+    })
 }
 
 /// Where a PostgreSQL URL points, as pgbench's environment variables.
@@ -281,7 +314,7 @@ pub fn pg_env(url: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
 /// statements) per second, or why it could not.
 pub async fn pgbench(
     url: &str,
-    script: &Path,
+    script: &Script,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<f64> {
@@ -303,7 +336,8 @@ pub async fn pgbench(
         &seconds.to_string(),
         "-f",
     ])
-    .arg(script)
+    .arg(&script.path)
+    .args(script.vars.iter().map(|(k, v)| format!("-D{k}={v}")))
     .envs(pg_env(url)?)
     .stdin(Stdio::null());
     let out = cmd
@@ -331,13 +365,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parameters_are_written_in_as_literals() {
-        let p = parse_parameters("$1 = 'a''b', $2 = NULL, $3 = '2026-11-30 10:00:00+00'").unwrap();
-        assert_eq!(p, vec!["'a''b'", "NULL", "'2026-11-30 10:00:00+00'"]);
-        let s = substitute("SELECT '$1', x FROM t WHERE a = $1 AND b = $3 LIMIT $2", &p).unwrap();
+    fn parameters_become_pgbench_variables() {
+        let p = parse_parameters("$1 = 'a''b', $2 = NULL, $3 = '2026-11-30 10:00:00+00', $4 = ''")
+            .unwrap();
         assert_eq!(
-            s,
-            "SELECT '$1', x FROM t WHERE a = 'a''b' AND b = '2026-11-30 10:00:00+00' LIMIT NULL"
+            p,
+            vec![
+                Some("a'b".to_string()),
+                None,
+                Some("2026-11-30 10:00:00+00".to_string()),
+                Some(String::new())
+            ]
+        );
+        let s = variables(
+            "SELECT '$1', x FROM t WHERE a = $1 AND b = $3 AND c <> $1 AND d > $4 LIMIT $2",
+            &p,
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            s.sql,
+            "SELECT '$1', x FROM t WHERE a = :v2_1 AND b = :v2_3 AND c <> :v2_1 AND d > '' LIMIT NULL"
+        );
+        assert_eq!(
+            s.vars,
+            vec![
+                ("v2_1".to_string(), "a'b".to_string()),
+                ("v2_3".to_string(), "2026-11-30 10:00:00+00".to_string())
+            ]
         );
     }
 

@@ -297,6 +297,70 @@ impl Server {
 }
 
 /// Resident memory of a process in MB, from /proc.
+/// Puts the CPU seconds of a scenario's measured window into its report, per answered request.
+fn with_cpu(
+    sr: &mut ScenarioReport,
+    cpu: Result<(f64, Option<f64>), tokio::task::JoinError>,
+    answered: u64,
+) {
+    let Ok((server_s, db_s)) = cpu else { return };
+    let answered = answered.max(1) as f64;
+    sr.server_cpu_ms = server_s * 1000.0 / answered;
+    sr.db_cpu_ms = db_s.map(|d| d * 1000.0 / answered);
+    eprintln!(
+        "{}: CPU per request {:.2} ms server, {} DB",
+        sr.name,
+        sr.server_cpu_ms,
+        sr.db_cpu_ms.map_or("–".into(), |v| format!("{v:.2} ms"))
+    );
+}
+
+/// A process's user + system CPU time so far, in clock ticks (`/proc/<pid>/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command's closing parenthesis: state is the 1st, utime the 12th.
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return 0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
+}
+
+/// CPU ticks of every process named `postgres` (the server and its backends).
+fn postgres_ticks() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(cpu_ticks)
+        .sum()
+}
+
+/// CPU seconds the server (and PostgreSQL's processes) used in the measured window that starts
+/// after `warmup` and lasts `duration`, as the load generator times it.
+async fn cpu_over(
+    pid: u32,
+    engine: Engine,
+    warmup: Duration,
+    duration: Duration,
+) -> (f64, Option<f64>) {
+    let pg = engine == Engine::Postgres;
+    tokio::time::sleep(warmup).await;
+    let (s0, p0) = (cpu_ticks(pid), if pg { postgres_ticks() } else { 0 });
+    tokio::time::sleep(duration).await;
+    let (s1, p1) = (cpu_ticks(pid), if pg { postgres_ticks() } else { 0 });
+    // SAFETY: sysconf only reads a constant of the system.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let secs = |a: u64, b: u64| b.saturating_sub(a) as f64 / hz;
+    (secs(s0, s1), pg.then(|| secs(p0, p1)))
+}
+
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -489,7 +553,7 @@ async fn bench_engine(
     eprintln!("dataset loaded in {:.1} s", rep.load_seconds);
 
     // PostgreSQL: one request per scenario with the statement log on, read back for pgbench.
-    let mut scripts: Vec<(String, PathBuf, usize)> = vec![];
+    let mut scripts: Vec<(String, capture::Script)> = vec![];
     if engine == Engine::Postgres {
         match capture_statements(args, &bench, &data, work).await {
             Ok(s) => scripts = s,
@@ -519,13 +583,15 @@ async fn bench_engine(
             continue;
         }
         let clients = if s.staff { &mut staff } else { &mut customers };
+        let cpu = tokio::spawn(cpu_over(pid, engine, warmup, duration));
         let outcome = load::run(clients, s.work.clone(), warmup, duration).await;
         print_outcome(s.name, &outcome);
         let mut sr = ScenarioReport::new(s.name, &s.what, s.list, &outcome);
+        with_cpu(&mut sr, cpu.await, outcome.requests);
         sr.statements = scripts
             .iter()
-            .find(|(n, _, _)| n == s.name)
-            .map(|(_, _, k)| *k);
+            .find(|(n, _)| n == s.name)
+            .map(|(_, k)| k.statements);
         rep.scenarios.push(sr);
     }
     // Approvals over distinct pending deliverables, each a transaction with its records.
@@ -535,6 +601,7 @@ async fn bench_engine(
         next: Arc::new(AtomicUsize::new(0)),
     };
     if wanted(args, "approve") {
+        let cpu = tokio::spawn(cpu_over(pid, engine, warmup, duration));
         let outcome = load::run(&mut staff, approve, warmup, duration).await;
         print_outcome("approve", &outcome);
         let mut sr = ScenarioReport::new(
@@ -543,10 +610,11 @@ async fn bench_engine(
             false,
             &outcome,
         );
+        with_cpu(&mut sr, cpu.await, outcome.requests);
         sr.statements = scripts
             .iter()
-            .find(|(n, _, _)| n == "approve")
-            .map(|(_, _, k)| *k);
+            .find(|(n, _)| n == "approve")
+            .map(|(_, k)| k.statements);
         rep.scenarios.push(sr);
     }
     let _ = stop_sampling.send(());
@@ -558,7 +626,7 @@ async fn bench_engine(
     server.stop().await;
 
     // The database alone, same statements, same concurrency, nothing else running.
-    for (name, script, _) in &scripts {
+    for (name, script) in &scripts {
         if name == "approve" || !wanted(args, name) {
             continue;
         }
@@ -609,7 +677,7 @@ async fn capture_statements(
     bench: &BenchDb,
     data: &Loaded,
     work: &Path,
-) -> anyhow::Result<Vec<(String, PathBuf, usize)>> {
+) -> anyhow::Result<Vec<(String, capture::Script)>> {
     let (server_url, name) = bench.server.as_ref().context("PostgreSQL only")?;
     let log = match &args.pg_log {
         Some(p) => p.clone(),
@@ -696,13 +764,13 @@ async fn capture_statements(
     std::fs::create_dir_all(&dir)?;
     let mut out = vec![];
     for (scenario, statements) in captured {
-        let path = capture::write_script(&dir, &scenario, &statements)?;
+        let script = capture::write_script(&dir, &scenario, &statements)?;
         eprintln!(
             "{scenario}: {} statements per request ({})",
             statements.len(),
-            path.display()
+            script.path.display()
         );
-        out.push((scenario, path, statements.len()));
+        out.push((scenario, script));
     }
     if out.is_empty() {
         bail!(

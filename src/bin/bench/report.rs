@@ -18,6 +18,10 @@ pub struct ScenarioReport {
     pub statements: Option<usize>,
     /// pgbench's rate for those statements alone, per second.
     pub db_only: Option<f64>,
+    /// CPU time per answered request over the measured seconds: the server's, and PostgreSQL's
+    /// (all its processes; none for SQLite, which runs inside the server), in milliseconds.
+    pub server_cpu_ms: f64,
+    pub db_cpu_ms: Option<f64>,
 }
 
 impl ScenarioReport {
@@ -34,6 +38,8 @@ impl ScenarioReport {
             mean_kb: o.mean_bytes / 1000.0,
             statements: None,
             db_only: None,
+            server_cpu_ms: f64::NAN,
+            db_cpu_ms: None,
         }
     }
 }
@@ -151,7 +157,11 @@ pub fn render(command: &str, machine: &str, engines: &[EngineReport]) -> String 
         "- *DB alone*: the exact statements one request of the page issued (session, user and page \
          queries, read back from PostgreSQL's statement log with their parameter values) replayed by \
          `pgbench -M prepared` at the same concurrency with the server stopped: the most that page \
-         could serve if agentdesk cost nothing. *Of DB* is the page's rate as a fraction of that.\n\n",
+         could serve if agentdesk cost nothing. *Of DB* is the page's rate as a fraction of that.\n",
+    );
+    s.push_str(
+        "- *CPU ms*: processor time per answered request over the measured seconds (from `/proc`), of \
+         the server and of PostgreSQL's processes: where the two shared cores go.\n\n",
     );
     for e in engines {
         render_engine(&mut s, e);
@@ -172,9 +182,9 @@ fn render_engine(s: &mut String, e: &EngineReport) {
         e.load_seconds
     ));
     s.push_str(
-        "| Scenario | Requests/s | p50 ms | p99 ms | kB | Errors | Statements | DB alone /s | Of DB |\n",
+        "| Scenario | Requests/s | p50 ms | p99 ms | kB | Errors | Statements | DB alone /s | Of DB | CPU ms server | CPU ms DB |\n",
     );
-    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in &e.scenarios {
         let db = r.db_only.map(|v| format!("{v:.0}")).unwrap_or("–".into());
         let frac = r
@@ -182,14 +192,16 @@ fn render_engine(s: &mut String, e: &EngineReport) {
             .map(|v| format!("{:.0} %", 100.0 * r.rate / v))
             .unwrap_or("–".into());
         let st = r.statements.map(|n| n.to_string()).unwrap_or("–".into());
+        let cpu_db = r.db_cpu_ms.map(|v| format!("{v:.2}")).unwrap_or("–".into());
         s.push_str(&format!(
-            "| {} | {:.0} | {} | {} | {:.1} | {} | {st} | {db} | {frac} |\n",
+            "| {} | {:.0} | {} | {} | {:.1} | {} | {st} | {db} | {frac} | {:.2} | {cpu_db} |\n",
             r.what,
             r.rate,
             fmt_ms(r.p50_ms),
             fmt_ms(r.p99_ms),
             r.mean_kb,
-            r.errors
+            r.errors,
+            r.server_cpu_ms
         ));
     }
     s.push('\n');
