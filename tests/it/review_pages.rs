@@ -188,6 +188,16 @@ async fn staff_filter_the_queue_oldest_first_and_bulk_approve(engine: Engine) {
     assert!(a < b, "oldest first");
     assert!(body.contains("waiting 2 h"), "{body}");
     assert!(body.contains("Clinic"), "the agent's name");
+    // Staff open any customer's preview; an id that names nothing is a 404.
+    let (status, shown) = admin
+        .fragment(&format!("/admin/deliverables/{second}/preview"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(shown.contains("Monsoon hygiene"), "{shown}");
+    let (status, _) = admin
+        .fragment("/admin/deliverables/DEL-nothing/preview")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // Filters: older than an hour leaves the first; another type none; another customer none.
     let (_, body) = admin.page("/admin/reviews?age=1h").await;
     assert!(body.contains(&first) && !body.contains(&format!("item-{second}")));
