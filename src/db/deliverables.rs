@@ -249,7 +249,8 @@ pub async fn pending_of_agent(
     on_conn!(c, e => sqlx::query_as(sql).bind(hired_agent_id).bind(before).fetch_all(e).await)
 }
 
-/// Records a decision on a deliverable still waiting for one; false when someone decided first.
+/// Records a decision on a deliverable still waiting for one and returns it as decided; `None`
+/// when someone decided first.
 #[allow(clippy::too_many_arguments)]
 pub async fn decide(
     c: Conn<'_>,
@@ -259,12 +260,15 @@ pub async fn decide(
     approval_id: &str,
     edited: Option<&Value>,
     now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
-    let n = crate::execute!(c, sqlx::query(
+) -> sqlx::Result<Option<Deliverable>> {
+    // The decided row comes back with the update: no second read inside the transaction.
+    let sql = sqlx::AssertSqlSafe(format!(
         "UPDATE deliverables SET review_status = $2, review_notes = $3, approval_id = $4, edited_payload = $5, \
-         decided_at = $6, updated_at = $6 WHERE id = $1 AND review_status = 'pending_review'")
-        .bind(id).bind(status).bind(notes).bind(approval_id).bind(edited.map(Json)).bind(now))?;
-    Ok(n == 1)
+         decided_at = $6, updated_at = $6 WHERE id = $1 AND review_status = 'pending_review' RETURNING {COLUMNS}"
+    ));
+    on_conn!(c, e => sqlx::query_as(sql)
+        .bind(id).bind(status).bind(notes).bind(approval_id).bind(edited.map(Json)).bind(now)
+        .fetch_optional(e).await)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -121,7 +121,7 @@ pub async fn decide(
     let actor = actor.clone().on_behalf_if_staff(scope, &d.customer_id);
     let mut tx = db.begin().await?;
     let approval_id = new_id("APR");
-    if !deliverables::decide(
+    let Some(after) = deliverables::decide(
         tx.conn(),
         &d.id,
         status.as_str(),
@@ -131,10 +131,10 @@ pub async fn decide(
         actor.now,
     )
     .await?
-    {
+    else {
         drop(tx);
         return already_decided(db, &d.id, status, notes.as_deref(), edited.as_ref()).await;
-    }
+    };
     let approval = Approval {
         id: approval_id,
         deliverable_id: d.id.clone(),
@@ -167,9 +167,6 @@ pub async fn decide(
         },
     )
     .await?;
-    let after = deliverables::get(tx.conn(), &d.id, None)
-        .await?
-        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(Decided {
         deliverable: after,

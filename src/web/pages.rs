@@ -2,7 +2,7 @@
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
@@ -208,12 +208,15 @@ impl FromRequest for PageCtx {
                 }
                 _ => vec![],
             };
-            // The reviews link counts what waits in the user's scope (one capped statement).
+            // The reviews link counts what waits in the user's scope (one capped statement) on the
+            // pages one navigates to. A form's POST mostly answers with a redirect, where the count
+            // would be thrown away; a form shown again with its errors goes without it.
+            let navigable = matches!(*req.method(), Method::GET | Method::HEAD);
             let waiting = match (
                 &principal,
                 req.app_data::<actix_web::web::Data<super::AppState>>(),
             ) {
-                (Some(p), Some(state)) => {
+                (Some(p), Some(state)) if navigable => {
                     let scope = super::auth::scope_of(&p.user);
                     crate::service::review_queue::pending_count(&state.db, &scope).await?
                 }
