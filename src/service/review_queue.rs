@@ -10,6 +10,7 @@ use crate::db::hired_agents::HiredAgent;
 use crate::db::review_queue;
 use crate::domain::actor::Scope;
 use crate::domain::billing::settings::BillingSettings;
+use crate::domain::deliverable_states::ReviewStatus;
 use crate::error::{AppError, AppResult};
 use crate::service::{generation, hired_agents};
 
@@ -123,7 +124,8 @@ pub struct Detail {
 }
 
 /// One deliverable the scope may see (404 otherwise; 410 past its agent's retention at `now`),
-/// with its decision, denials, execution log and hand-overs. Six statements on one connection.
+/// with its decision, denials, execution log and hand-overs: two statements for one waiting for
+/// review, three once decided, six once approved.
 pub async fn detail(
     db: &Db,
     settings: &BillingSettings,
@@ -138,11 +140,25 @@ pub async fn detail(
             .ok_or(AppError::NotFound)?
     };
     let agent = hired_agents::get(db, settings, scope, &deliverable.hired_agent_id, now).await?;
+    // What cannot exist yet is not asked for: a decision record only once decided, and
+    // denials, runs and hand-overs only for an approved deliverable (the execution gate lets
+    // nothing else through).
+    let decided = deliverable.approval_id.is_some()
+        || deliverable.review_status != ReviewStatus::PendingReview.as_str();
+    let approved = deliverable.review_status == ReviewStatus::Approved.as_str();
     let mut c = db.acquire().await?;
-    let approval = deliverables::approval_of(c.conn(), id).await?;
-    let denials = deliverables::denials_of(c.conn(), id).await?;
-    let log = deliverables::steps_of(c.conn(), id).await?;
-    let handovers = deliverables::outbox_of(c.conn(), id).await?;
+    let approval = match decided {
+        true => deliverables::approval_of(c.conn(), id).await?,
+        false => None,
+    };
+    let (denials, log, handovers) = match approved {
+        true => (
+            deliverables::denials_of(c.conn(), id).await?,
+            deliverables::steps_of(c.conn(), id).await?,
+            deliverables::outbox_of(c.conn(), id).await?,
+        ),
+        false => Default::default(),
+    };
     Ok(Detail {
         deliverable,
         agent,

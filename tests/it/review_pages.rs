@@ -132,6 +132,53 @@ async fn a_customer_decides_through_the_pages_and_sees_the_execution(engine: Eng
 }
 crate::both_engines!(a_customer_decides_through_the_pages_and_sees_the_execution);
 
+/// The page shows a deliverable's record for its state: nothing decided while it waits, and a
+/// rejection with who rejected it and why, to the customer and to staff alike.
+async fn a_rejection_shows_who_rejected_and_why(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (c, del) = pending_batch(&app).await;
+    let page = format!("/portal/deliverables/{del}");
+    let (_, body) = c.client.page(&page).await;
+    assert!(body.contains("Your decision"), "{body}");
+    assert!(
+        !body.contains("id=\"decision\""),
+        "nothing decided yet: {body}"
+    );
+    assert!(!body.contains("Execution log"), "{body}");
+
+    let res = c
+        .client
+        .post_form(&format!("{page}/reject"), &[("notes", "Wrong clinic name")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = c.client.page(&page).await;
+    assert!(
+        body.contains(&format!("<strong>Rejected</strong> by {}", c.email)),
+        "{body}"
+    );
+    assert!(
+        body.contains("<blockquote class=\"decision-notes\">Wrong clinic name</blockquote>"),
+        "{body}"
+    );
+    assert!(!body.contains("Your decision"), "{body}");
+    assert!(
+        !body.contains("Execution log"),
+        "a rejection is never executed"
+    );
+
+    let admin = app.admin().await;
+    let (status, body) = admin.page(&format!("/admin/deliverables/{del}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains(&format!("<strong>Rejected</strong> by {}", c.email)),
+        "{body}"
+    );
+    assert!(body.contains("Wrong clinic name"), "{body}");
+}
+crate::both_engines!(a_rejection_shows_who_rejected_and_why);
+
 async fn executing_without_the_approval_is_denied_and_listed(engine: Engine) {
     let Some(app) = spawn_app(engine).await else {
         return;
