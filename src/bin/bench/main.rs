@@ -74,6 +74,10 @@ struct Args {
     /// Only these scenarios (names as in the report: staff_queue, …, approve, scheduler) [default: all]
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Leave the loaded database (`agentdesk_bench`, or its SQLite file) behind, to study its
+    /// statements with EXPLAIN or pgbench; the next run replaces it
+    #[arg(long)]
+    keep: bool,
     /// Where the report goes (it is also printed)
     #[arg(long, default_value = "docs/benchmarks.md")]
     out: PathBuf,
@@ -646,7 +650,11 @@ async fn bench_engine(
         rep.scheduler = Some(scheduler_race(&db, &bench.url, args.due_goals).await?);
     }
     db.close().await;
-    bench.drop().await;
+    if args.keep {
+        eprintln!("kept the loaded database: {}", bench.url);
+    } else {
+        bench.drop().await;
+    }
     Ok(rep)
 }
 
