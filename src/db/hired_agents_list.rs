@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Conn;
-use super::hired_agents::{HiredAgent, SELECT};
+use super::hired_agents::{SUMMARY_SELECT, Summary};
 use super::users::escape_like;
 use crate::domain::hired_agent::TrialStatus;
 use crate::on_conn;
@@ -104,7 +104,7 @@ pub enum Cursor {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Listed {
     #[sqlx(flatten)]
-    pub agent: HiredAgent,
+    pub agent: Summary,
     /// `lower(COALESCE(nickname, display_name))`, computed by the database so that the cursor
     /// compares exactly as the order does.
     pub sort_name: String,
@@ -215,12 +215,13 @@ pub fn list_sql(f: &Filter, after: Option<&Cursor>, limit: i64) -> (String, Vec<
     )
 }
 
-/// The hired agents' shared `SELECT`, with the name order's key as one more column.
+/// A hired agent's summary (`db::hired_agents::SUMMARY_SELECT`), with the name order's key as one
+/// more column.
 fn select_with_sort_name() -> String {
     const FROM: &str = " FROM hired_agents h ";
-    match SELECT.split_once(FROM) {
+    match SUMMARY_SELECT.split_once(FROM) {
         Some((columns, rest)) => format!("{columns}, {SORT_NAME} AS sort_name{FROM}{rest}"),
-        None => unreachable!("db::hired_agents::SELECT reads FROM hired_agents h"),
+        None => unreachable!("db::hired_agents::SUMMARY_SELECT reads FROM hired_agents h"),
     }
 }
 

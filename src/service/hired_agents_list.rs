@@ -9,6 +9,7 @@ use crate::db::hired_agents_list;
 use crate::domain::actor::Scope;
 use crate::error::{AppError, AppResult, ErrorCode};
 
+pub use crate::db::hired_agents::Summary;
 pub use crate::db::hired_agents_list::{Cursor, Filter, Listed, Search, Sort};
 
 fn staff_only(scope: &Scope) -> AppResult<()> {

@@ -90,7 +90,7 @@ async fn detail(
     let hired = hired
         .into_iter()
         .take(HIRED)
-        .map(|h| AgentItem::new(h, staff.actor.now))
+        .map(|h| AgentItem::new(h.into(), staff.actor.now))
         .collect();
     let audit = activity::history_of_customer(&state.db, &customer.id, HISTORY)
         .await?

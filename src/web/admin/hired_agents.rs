@@ -17,8 +17,7 @@ use serde::Deserialize;
 use crate::domain::csv;
 use crate::domain::hired_agent::TrialStatus;
 use crate::error::{AppError, ErrorCode};
-use crate::service::hired_agents::Row;
-use crate::service::hired_agents_list::{self as list, Cursor, Filter, Search, Sort};
+use crate::service::hired_agents_list::{self as list, Cursor, Filter, Search, Sort, Summary};
 use crate::service::{catalog, customers};
 use crate::web::AppState;
 use crate::web::auth::Staff;
@@ -215,7 +214,7 @@ fn days_left(end: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
 }
 
 /// What the trial column says beside the label: the days left of a running trial.
-fn trial_note(h: &Row, now: DateTime<Utc>) -> String {
+fn trial_note(h: &Summary, now: DateTime<Utc>) -> String {
     match (TrialStatus::parse(&h.trial_status), h.trial_end_at) {
         (Some(TrialStatus::Active), Some(end)) => match days_left(end, now) {
             0 => "ending now".into(),
@@ -249,7 +248,7 @@ pub struct AgentItem {
 
 impl AgentItem {
     /// A row of the list (or of a customer's page) as of `now` (the days a trial has left).
-    pub(super) fn new(h: Row, now: DateTime<Utc>) -> Self {
+    pub(super) fn new(h: Summary, now: DateTime<Utc>) -> Self {
         let trial = TrialStatus::parse(&h.trial_status).unwrap_or(TrialStatus::NotStarted);
         AgentItem {
             trial_note: trial_note(&h, now),
