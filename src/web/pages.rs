@@ -8,7 +8,7 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::auth::principal_of;
+use super::auth::{Principal, principal_of};
 use crate::domain::roles::Role;
 use crate::error::AppError;
 
@@ -47,6 +47,8 @@ pub struct NavLink {
     pub current: bool,
     /// A count beside the label ("3", "99+"); empty for none.
     pub badge: String,
+    /// The count is loaded by htmx once the page is shown (`GET /nav/waiting`).
+    pub badge_later: bool,
 }
 
 /// The badge of the reviews link: how many items wait, "99+" past the cap, nothing for none.
@@ -186,6 +188,7 @@ fn nav_for(role: Option<Role>, path: &str) -> Vec<NavLink> {
             label,
             current: Some(href.len()) == longest && path.starts_with(href),
             badge: String::new(),
+            badge_later: false,
         })
         .collect()
 }
@@ -210,16 +213,10 @@ impl FromRequest for PageCtx {
             };
             // The reviews link counts what waits in the user's scope (one capped statement) on the
             // pages one navigates to. A form's POST mostly answers with a redirect, where the count
-            // would be thrown away; a form shown again with its errors goes without it.
+            // would be thrown away; a form shown again with its errors loads it afterwards.
             let navigable = matches!(*req.method(), Method::GET | Method::HEAD);
-            let waiting = match (
-                &principal,
-                req.app_data::<actix_web::web::Data<super::AppState>>(),
-            ) {
-                (Some(p), Some(state)) if navigable => {
-                    let scope = super::auth::scope_of(&p.user);
-                    crate::service::review_queue::pending_count(&state.db, &scope).await?
-                }
+            let waiting = match &principal {
+                Some(p) if navigable => waiting_of(&req, p).await?,
                 _ => 0,
             };
             let user = principal.map(|p| NavUser {
@@ -231,6 +228,7 @@ impl FromRequest for PageCtx {
             let mut nav = nav_for(user.as_ref().map(|u| u.role), &path);
             for link in nav.iter_mut().filter(|l| l.href.ends_with("/reviews")) {
                 link.badge = waiting_badge(waiting);
+                link.badge_later = !navigable;
             }
             Ok(PageCtx {
                 nav,
@@ -241,6 +239,45 @@ impl FromRequest for PageCtx {
             })
         })
     }
+}
+
+/// How many items wait for review in the principal's scope (up to the badge's cap).
+async fn waiting_of(req: &HttpRequest, p: &Principal) -> Result<i64, AppError> {
+    match req.app_data::<actix_web::web::Data<super::AppState>>() {
+        Some(state) => {
+            let scope = super::auth::scope_of(&p.user);
+            crate::service::review_queue::pending_count(&state.db, &scope).await
+        }
+        None => Ok(0),
+    }
+}
+
+#[derive(Template)]
+#[template(source = "{% include \"_nav_badge.html\" %}", ext = "html")]
+struct NavBadge {
+    link: NavLink,
+}
+
+/// `GET /nav/waiting`: the reviews link's count as a fragment, for a page made without it (a form
+/// shown again after its POST); nothing when none waits or nobody is signed in.
+pub async fn nav_waiting(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let badge = match principal_of(&req).await? {
+        Some(p) => waiting_badge(waiting_of(&req, &p).await?),
+        None => String::new(),
+    };
+    let link = NavLink {
+        href: "",
+        label: "",
+        current: false,
+        badge,
+        badge_later: false,
+    };
+    let mut res = render(StatusCode::OK, &NavBadge { link })?;
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
 
 /// Renders a template as an HTML response with the given status.

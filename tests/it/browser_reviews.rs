@@ -114,6 +114,15 @@ async fn a_customer_reviews_and_executes_and_staff_bulk_approve(engine: Engine) 
     see(&c, "Your decision").await;
     click(&c, "#reject").await;
     see(&c, "Say why it is rejected").await;
+    // The form came back with its error; the navigation's count of waiting items loads after it.
+    let badge = c
+        .wait()
+        .for_element(fantoccini::Locator::Css("li.wide-only .nav-badge"))
+        .await
+        .expect("the count beside Reviews");
+    let count = badge.prop("textContent").await.unwrap().unwrap_or_default();
+    assert!(count.ends_with(" waiting"), "{count}");
+    assert!(count.starts_with(|ch: char| ch.is_ascii_digit()), "{count}");
     snap(&c, "reviews-4-reject-needs-reason").await;
     fill(&c, "#reject-notes", "The tone does not fit our clinic.").await;
     click(&c, "#reject").await;

@@ -63,6 +63,26 @@ async fn a_customer_decides_through_the_pages_and_sees_the_execution(engine: Eng
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     assert!(body.contains("id=\"reject-notes-error\" role=\"status\">Say why it is rejected"));
+    // A form shown again after its POST loads the navigation's count once it is up.
+    assert!(!body.contains("class=\"nav-badge\""), "{body}");
+    assert!(
+        body.contains("<span hx-get=\"/nav/waiting\" hx-trigger=\"load\""),
+        "{body}"
+    );
+    let res = c.client.get("/nav/waiting").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let badge = res.text().await.unwrap();
+    assert!(badge.contains("<span class=\"nav-badge\">1<"), "{badge}");
+    assert!(!badge.contains("<html"), "a fragment: {badge}");
+    // Another customer's count is theirs; nobody signed in gets nothing.
+    let other = customer(&app).await;
+    let (status, theirs) = other.client.page("/nav/waiting").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(theirs.trim(), "", "none waits for them");
+    let (status, nobody) = app.client().page("/nav/waiting").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(nobody.trim(), "");
     // An edit over the channel's limit is refused next to it.
     let long = "x".repeat(2300);
     let res = c

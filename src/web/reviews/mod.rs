@@ -38,6 +38,7 @@ use crate::service::reviews::{self, DecisionInput};
 use crate::service::{catalog, hired_agents};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/nav/waiting").get(super::pages::nav_waiting));
     for prefix in ["/portal", "/admin"] {
         cfg.service(web::resource(format!("{prefix}/reviews")).get(queue))
             .service(web::resource(format!("{prefix}/reviews/bulk")).post(bulk_confirm))
