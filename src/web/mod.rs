@@ -53,8 +53,14 @@ pub struct AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // `/api/v1` first: its scope answers every path under it (404 for the undocumented), so no route
     // registered after it can add an undocumented operation there (see `openapi`).
+    // Then the most requested first: actix tries routes in order, matching every dynamic one
+    // registered before the answer with a regular expression (~6 % of a queue page's CPU when the
+    // reviews came last). No two modules' paths overlap, so the order changes nothing else.
     cfg.configure(openapi::routes)
         .service(web::resource("/").get(home))
+        .configure(assets::routes)
+        .configure(health::routes)
+        .configure(reviews::routes)
         .configure(login::routes)
         .configure(account::routes)
         .configure(admin::routes)
@@ -62,11 +68,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(hire::routes)
         .configure(subscription_pages::routes)
         .configure(agents::routes)
-        .configure(reviews::routes)
         .configure(billing_docs::routes)
-        .configure(health::routes)
-        .configure(schema_forms::routes)
-        .configure(assets::routes);
+        .configure(schema_forms::routes);
 }
 
 /// `/`: each role's home, or the sign-in page.
