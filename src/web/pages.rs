@@ -272,12 +272,8 @@ pub async fn nav_waiting(req: HttpRequest) -> Result<HttpResponse, AppError> {
         badge,
         badge_later: false,
     };
-    let mut res = render(StatusCode::OK, &NavBadge { link })?;
-    res.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    Ok(res)
+    // Never cached: the security headers' middleware marks every page `no-store`.
+    render(StatusCode::OK, &NavBadge { link })
 }
 
 /// Renders a template as an HTML response with the given status.
