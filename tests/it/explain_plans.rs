@@ -989,6 +989,12 @@ async fn page_queries_never_scan_whole_tables(engine: Engine) {
     match &app.db {
         Db::Postgres(pool) => {
             let mut c = pool.acquire().await.unwrap();
+            // The pages' joins by key run without Memoize (`db::POSTGRES_SESSION_SETTINGS`).
+            let memoize: String = sqlx::query_scalar("SHOW enable_memoize")
+                .fetch_one(&mut *c)
+                .await
+                .unwrap();
+            assert_eq!(memoize, "off", "agentdesk's sessions turn Memoize off");
             for s in &checked {
                 failures.extend(pg_check(&mut c, s, &guarded).await);
             }

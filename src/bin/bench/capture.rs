@@ -307,6 +307,12 @@ pub fn pg_env(url: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
     if !db.is_empty() {
         env.push(("PGDATABASE", db.to_string()));
     }
+    // The server's own session settings, so the replay plans as the server's statements do.
+    let settings: Vec<String> = agentdesk::db::POSTGRES_SESSION_SETTINGS
+        .iter()
+        .map(|(k, v)| format!("-c {k}={v}"))
+        .collect();
+    env.push(("PGOPTIONS", settings.join(" ")));
     Ok(env)
 }
 
