@@ -57,13 +57,44 @@ pub async fn due_goals(
     on_conn!(c, e => crate::bind_args!(sqlx::query_as(sql), args).fetch_all(e).await)
 }
 
-/// The goal id at `fraction` (0 ≤ f < 1) of all goals by id: where a pass starts, so passes
-/// running at once start apart and mostly find the others' work done instead of racing them.
-pub async fn goal_id_at(c: Conn<'_>, fraction: f64) -> sqlx::Result<Option<String>> {
+/// Cuts all goals, by id, into ranges of `size` goals (the last one shorter): the id that ends
+/// each range but the last, in order.
+pub async fn goal_range_ends(c: Conn<'_>, size: i64) -> sqlx::Result<Vec<String>> {
     on_conn!(c, e => sqlx::query_scalar(
-        "SELECT id FROM goal_instances ORDER BY id LIMIT 1 \
-         OFFSET (SELECT CAST(COUNT(*) * $1 AS INTEGER) FROM goal_instances)")
-        .bind(fraction).fetch_optional(e).await)
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM goal_instances) x \
+         WHERE n % $1 = 0 ORDER BY id")
+        .bind(size.max(1)).fetch_all(e).await)
+}
+
+/// How many goals there are (deleted or not).
+pub async fn goal_count(c: Conn<'_>) -> sqlx::Result<i64> {
+    on_conn!(c, e => sqlx::query_scalar("SELECT COUNT(*) FROM goal_instances").fetch_one(e).await)
+}
+
+/// Claims the range of goals `key` names for this connection's session, if no other session holds
+/// it: a PostgreSQL session advisory lock, held until [`release_goal_ranges`] or the connection
+/// closes. SQLite has no such locks (nor concurrent writers): always claimed.
+pub async fn claim_goal_range(c: Conn<'_>, key: i64) -> sqlx::Result<bool> {
+    match c {
+        Conn::Postgres(e) => {
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(e)
+                .await
+        }
+        Conn::Sqlite(_) => Ok(true),
+    }
+}
+
+/// Releases every range this session claimed.
+pub async fn release_goal_ranges(c: Conn<'_>) -> sqlx::Result<()> {
+    match c {
+        Conn::Postgres(e) => sqlx::query("SELECT pg_advisory_unlock_all()")
+            .execute(e)
+            .await
+            .map(|_| ()),
+        Conn::Sqlite(_) => Ok(()),
+    }
 }
 
 /// Of these (goal, period) pairs, those that already have their deliverable. One statement.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::db::agent_types::{self, NewVersion, VersionRow};
 use crate::db::audit::{self, Change};
-use crate::db::{Db, Tx};
+use crate::db::{Conn, Db, Tx};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::builtin;
 use crate::domain::definition::{Definition, Version, meta_validate};
@@ -211,7 +211,16 @@ async fn load(tx: &mut Tx, agent_type_id: &str, version: &str) -> AppResult<Stor
 
 pub async fn get(db: &Db, agent_type_id: &str, version: &str) -> AppResult<Option<StoredVersion>> {
     let mut c = db.acquire().await?;
-    match agent_types::get(c.conn(), agent_type_id, version).await? {
+    get_on(c.conn(), agent_type_id, version).await
+}
+
+/// [`get`] on a connection the caller already holds.
+pub async fn get_on(
+    c: Conn<'_>,
+    agent_type_id: &str,
+    version: &str,
+) -> AppResult<Option<StoredVersion>> {
+    match agent_types::get(c, agent_type_id, version).await? {
         Some(row) => Ok(Some(StoredVersion::from_row(row)?)),
         None => Ok(None),
     }

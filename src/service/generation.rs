@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::db::Db;
 use crate::db::audit::{self, Change};
 use crate::db::deliverables::{self, DueGoal, NewDraft};
 use crate::db::hired_agents as db_agents;
+use crate::db::{Conn, Db, PooledConn};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::billing::settings::BillingSettings;
 use crate::domain::definition::Definition;
@@ -70,82 +70,177 @@ fn draft_of_period(g: &DueGoal, d: &Definition, period_key: String) -> Option<Ne
     })
 }
 
+/// Goals per range a pass claims: at least this many, and a 64th of all goals once there are
+/// more: ranges small enough that passes running at once finish close together.
+const MIN_GOALS_PER_RANGE: i64 = 1_000;
+const RANGES: i64 = 64;
+
 /// Generates every due draft at `now` (of one agent when `agent` is given).
 ///
-/// Goals are read by id in batches; a batch's payloads are built only for the (goal, period) pairs
-/// that have no draft yet, so a pass over goals already served costs reads, not payloads. A pass
-/// over all agents starts at a random goal and wraps around: passes running at once mostly work
-/// apart, and where they meet the unique (goal, period) key keeps every draft exactly once.
+/// A pass over all agents cuts the goals, by id, into ranges and goes through them from a random
+/// one, claiming each before working on it: on PostgreSQL a session advisory lock that another
+/// pass running at the same time finds taken, so it skips that range instead of reading it again;
+/// the lock lasts as long as the claiming pass (or its connection), so a range is skipped only
+/// while the pass that took it is still working on it. Within a range, goals are read by id in
+/// batches and payloads are built only for the (goal, period) pairs that have no draft yet. Claims
+/// only save work: exactly-once is the unique (goal, period) key's.
 pub async fn run_due(
     db: &Db,
     now: DateTime<Utc>,
     agent: Option<&str>,
 ) -> AppResult<GenerationReport> {
-    let mut report = GenerationReport {
+    let mut pass = Pass {
         now,
-        ..Default::default()
+        definitions: HashMap::new(),
+        report: GenerationReport {
+            now,
+            ..Default::default()
+        },
     };
-    let mut definitions: HashMap<(String, String), Option<Definition>> = HashMap::new();
-    let start = match agent {
-        Some(_) => None,
-        None => {
-            let mut c = db.acquire().await?;
-            deliverables::goal_id_at(c.conn(), rand::random::<f64>()).await?
+    let mut c = ClaimingConn {
+        conn: Some(db.acquire().await?),
+        claimed: false,
+    };
+    if let Some(agent) = agent {
+        pass.range(c.conn(), Some(agent), "", None).await?;
+        return Ok(pass.report);
+    }
+    let ranges = goal_ranges(c.conn()).await?;
+    let first = rand::random_range(0..ranges.len());
+    c.claimed = true;
+    for i in 0..ranges.len() {
+        let (after, upto) = &ranges[(first + i) % ranges.len()];
+        if deliverables::claim_goal_range(c.conn(), range_key(after, upto.as_deref())).await? {
+            pass.range(c.conn(), None, after, upto.as_deref()).await?;
         }
-    };
-    // (after, up to): from the start to the end, then from the beginning up to the start.
-    let ranges = match start {
-        Some(s) => vec![(s.clone(), None), (String::new(), Some(s))],
-        None => vec![(String::new(), None)],
-    };
-    for (mut after, upto) in ranges {
+    }
+    deliverables::release_goal_ranges(c.conn()).await?;
+    c.claimed = false;
+    Ok(pass.report)
+}
+
+/// A range of goal ids a pass claims: after the first id (exclusive; empty from the start), up
+/// to the second (inclusive; `None` to the end).
+pub type GoalRange = (String, Option<String>);
+
+/// The ranges a pass over all agents cuts the goals into, in order: together every goal, each
+/// goal in one.
+pub async fn goal_ranges(mut c: Conn<'_>) -> AppResult<Vec<GoalRange>> {
+    let total = deliverables::goal_count(c.reborrow()).await?;
+    let size = MIN_GOALS_PER_RANGE.max((total + RANGES - 1) / RANGES);
+    let mut ends = deliverables::goal_range_ends(c, size).await?;
+    if ends.len() as i64 * size == total {
+        // The last goal ends the last range, which runs to the end anyway.
+        ends.pop();
+    }
+    let mut ranges = Vec::with_capacity(ends.len() + 1);
+    let mut after = String::new();
+    for end in ends {
+        ranges.push((std::mem::replace(&mut after, end.clone()), Some(end)));
+    }
+    ranges.push((after, None));
+    Ok(ranges)
+}
+
+/// The pass's connection. Its claims are released before it goes back to the pool; a pass that
+/// stops half-way (an error, a dropped request) closes the connection instead, which releases them.
+struct ClaimingConn {
+    conn: Option<PooledConn>,
+    claimed: bool,
+}
+
+impl ClaimingConn {
+    fn conn(&mut self) -> Conn<'_> {
+        self.conn.as_mut().expect("held until dropped").conn()
+    }
+}
+
+impl Drop for ClaimingConn {
+    fn drop(&mut self) {
+        if self.claimed
+            && let Some(PooledConn::Postgres(c)) = self.conn.take()
+        {
+            drop(c.detach());
+        }
+    }
+}
+
+/// The advisory-lock key of a range of goal ids: a stable 64-bit FNV-1a hash of its bounds, so
+/// passes in different processes (and builds) name the same range alike.
+pub fn range_key(after: &str, upto: Option<&str>) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in "agentdesk.drafts\0"
+        .bytes()
+        .chain(after.bytes())
+        .chain([0u8, u8::from(upto.is_some())])
+        .chain(upto.unwrap_or_default().bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
+/// What one pass has made so far, and the agent type versions it has read.
+struct Pass {
+    now: DateTime<Utc>,
+    definitions: HashMap<(String, String), Option<Definition>>,
+    report: GenerationReport,
+}
+
+impl Pass {
+    /// Makes the drafts owed by the due goals after `after` and up to `upto` (of one agent when
+    /// `agent` is given).
+    async fn range(
+        &mut self,
+        mut c: Conn<'_>,
+        agent: Option<&str>,
+        after: &str,
+        upto: Option<&str>,
+    ) -> AppResult<()> {
+        let mut after = after.to_string();
         loop {
-            let mut c = db.acquire().await?;
             let goals =
-                deliverables::due_goals(c.conn(), agent, &after, upto.as_deref(), GOALS_PER_READ)
-                    .await?;
+                deliverables::due_goals(c.reborrow(), agent, &after, upto, GOALS_PER_READ).await?;
             let Some(last) = goals.last() else { break };
             after = last.id.clone();
             let owed: Vec<(&DueGoal, String)> = goals
                 .iter()
-                .filter_map(|g| Some((g, period_of(g, now)?)))
+                .filter_map(|g| Some((g, period_of(g, self.now)?)))
                 .collect();
             let pairs: Vec<(String, String)> = owed
                 .iter()
                 .map(|(g, p)| (g.id.clone(), p.clone()))
                 .collect();
-            let done = deliverables::existing_periods(c.conn(), &pairs).await?;
-            drop(c);
+            let done = deliverables::existing_periods(c.reborrow(), &pairs).await?;
             let mut drafts = Vec::with_capacity(owed.len());
             for (g, period) in owed {
                 if done.contains(&(g.id.clone(), period.clone())) {
                     continue;
                 }
                 let key = (g.agent_type_id.clone(), g.agent_type_version.clone());
-                if !definitions.contains_key(&key) {
-                    let d = catalog::get(db, &key.0, &key.1)
+                if !self.definitions.contains_key(&key) {
+                    let d = catalog::get_on(c.reborrow(), &key.0, &key.1)
                         .await?
                         .map(|v| v.definition);
-                    definitions.insert(key.clone(), d);
+                    self.definitions.insert(key.clone(), d);
                 }
-                if let Some(Some(d)) = definitions.get(&key)
+                if let Some(Some(d)) = self.definitions.get(&key)
                     && let Some(draft) = draft_of_period(g, d, period)
                 {
                     drafts.push(draft);
                 }
             }
             for chunk in drafts.chunks(deliverables::BATCH) {
-                let mut c = db.acquire().await?;
-                let ids = deliverables::insert_drafts(c.conn(), chunk, now).await?;
-                report.generated += ids.len() as u64;
-                report.deliverable_ids.extend(ids);
+                let ids = deliverables::insert_drafts(c.reborrow(), chunk, self.now).await?;
+                self.report.generated += ids.len() as u64;
+                self.report.deliverable_ids.extend(ids);
             }
             if (goals.len() as i64) < GOALS_PER_READ {
                 break;
             }
         }
+        Ok(())
     }
-    Ok(report)
 }
 
 /// "Run now" on an on-demand goal: one draft per request key. The key (the form's one-time key,

@@ -236,6 +236,35 @@ async fn copy_goal(app: &TestApp, n: u64) {
     assert_eq!(inserted, n - 1);
 }
 
+/// `goals` daily goals spread over `agents` configured agents of one customer: one goal through
+/// the services, then copied set-based (seconds, not thousands of round trips).
+async fn daily_goals(app: &TestApp, agents: usize, goals: u64) {
+    let c = customer(app).await;
+    let mut made = vec![];
+    for i in 0..agents {
+        made.push(fx::configured_trading(app, &c, &format!("Desk {i}")).await);
+    }
+    fx::add_goal(
+        app,
+        &c,
+        &made[0],
+        "trading.guardrail_report.v1",
+        "daily",
+        json!({}),
+    )
+    .await;
+    copy_goal(app, goals).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM goal_instances").await,
+        goals as i64
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT hired_agent_id) FROM goal_instances")
+            .await,
+        agents as i64
+    );
+}
+
 /// SPEC §7 / issue 9: 4 scheduler passes at once over 10 000 goals, each pass on a pool of its
 /// own (like four instances), make exactly one draft per goal and period, and the drafts the
 /// passes report add up to exactly those made.
@@ -243,33 +272,9 @@ async fn concurrent_passes_make_exactly_one_draft_per_goal(engine: Engine) {
     let Some(app) = spawn_app(engine).await else {
         return;
     };
-    let c = customer(&app).await;
-    let mut agents = vec![];
-    for i in 0..4 {
-        agents.push(fx::configured_trading(&app, &c, &format!("Desk {i}")).await);
-    }
     const GOALS: u64 = 10_000;
-    // One goal through the services, then copied set-based: seconds, not 10 000 round trips.
     let setup = std::time::Instant::now();
-    fx::add_goal(
-        &app,
-        &c,
-        &agents[0],
-        "trading.guardrail_report.v1",
-        "daily",
-        json!({}),
-    )
-    .await;
-    copy_goal(&app, GOALS).await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM goal_instances").await,
-        GOALS as i64
-    );
-    assert_eq!(
-        app.count("SELECT COUNT(DISTINCT hired_agent_id) FROM goal_instances")
-            .await,
-        agents.len() as i64
-    );
+    daily_goals(&app, 4, GOALS).await;
     let setup = setup.elapsed();
     let now = app.now();
     let mut dbs = vec![];
@@ -323,3 +328,76 @@ async fn concurrent_passes_make_exactly_one_draft_per_goal(engine: Engine) {
     );
 }
 crate::both_engines!(concurrent_passes_make_exactly_one_draft_per_goal);
+
+/// A pass over all agents skips a range of goals another pass running at the same time has
+/// claimed (PostgreSQL: that pass's session holds the range's advisory lock) and leaves it to
+/// that pass; once the other pass is gone, the next pass makes the drafts it left. SQLite has no
+/// concurrent passes to share with: a pass there does every range.
+async fn a_range_claimed_by_a_running_pass_is_left_to_it(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    const GOALS: u64 = 3_000;
+    daily_goals(&app, 2, GOALS).await;
+    let ranges = {
+        let mut conn = app.db.acquire().await.unwrap();
+        generation::goal_ranges(conn.conn()).await.unwrap()
+    };
+    assert_eq!(ranges.len(), 3, "1 000 goals a range: {ranges:?}");
+    let (after, upto) = &ranges[1];
+    let in_held = app
+        .count_with(
+            "SELECT COUNT(*) FROM goal_instances WHERE id > $1 AND id <= $2",
+            &[after, upto.as_deref().unwrap()],
+        )
+        .await;
+    assert_eq!(in_held, 1_000);
+    let now = app.now();
+    // The other pass: a session holding the middle range's claim.
+    let other = match &app.db {
+        agentdesk::db::Db::Postgres(p) => {
+            let mut conn = p.acquire().await.unwrap().detach();
+            let key = generation::range_key(after, upto.as_deref());
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert!(got);
+            Some(conn)
+        }
+        agentdesk::db::Db::Sqlite(_) => None,
+    };
+    let first = generation::run_due(&app.db, now, None).await.unwrap();
+    let left = app
+        .count_with(
+            "SELECT COUNT(*) FROM goal_instances g WHERE g.id > $1 AND g.id <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM deliverables d WHERE d.goal_instance_id = g.id)",
+            &[after, upto.as_deref().unwrap()],
+        )
+        .await;
+    if let Some(conn) = other {
+        assert_eq!(first.generated, GOALS - 1_000, "the held range is skipped");
+        assert_eq!(left, 1_000, "no draft in the held range");
+        // The other pass ends (its connection closes) without having made them.
+        sqlx::Connection::close(conn).await.unwrap();
+    } else {
+        assert_eq!(first.generated, GOALS);
+        assert_eq!(left, 0);
+    }
+    let second = generation::run_due(&app.db, now, None).await.unwrap();
+    assert_eq!(first.generated + second.generated, GOALS);
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT goal_instance_id) FROM deliverables")
+            .await,
+        GOALS as i64
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM deliverables").await,
+        GOALS as i64
+    );
+    // A pass releases its claims when it ends: a third finds every range free and nothing owed.
+    let third = generation::run_due(&app.db, now, None).await.unwrap();
+    assert_eq!(third.generated, 0);
+}
+crate::both_engines!(a_range_claimed_by_a_running_pass_is_left_to_it);

@@ -341,6 +341,26 @@ impl TestApp {
         }
     }
 
+    /// [`count`](Self::count) with text values bound to `$1`, `$2`, … in order.
+    pub async fn count_with(&self, sql: &'static str, values: &[&str]) -> i64 {
+        match &self.db {
+            Db::Postgres(p) => {
+                let mut q = sqlx::query_scalar(sql);
+                for v in values {
+                    q = q.bind(*v);
+                }
+                q.fetch_one(p).await.unwrap()
+            }
+            Db::Sqlite(p) => {
+                let mut q = sqlx::query_scalar(sql);
+                for v in values {
+                    q = q.bind(*v);
+                }
+                q.fetch_one(p).await.unwrap()
+            }
+        }
+    }
+
     /// A text scalar from the app's database.
     pub async fn text(&self, sql: &'static str) -> String {
         match &self.db {
