@@ -97,7 +97,9 @@ pub async fn release_goal_ranges(c: Conn<'_>) -> sqlx::Result<()> {
     }
 }
 
-/// Of these (goal, period) pairs, those that already have their deliverable. One statement.
+/// Of these (goal, period) pairs, those that already have their deliverable. One statement, of
+/// one text whatever the number of pairs (an array on PostgreSQL, a JSON array on SQLite), so it
+/// is prepared once per connection instead of once per batch size.
 pub async fn existing_periods(
     c: Conn<'_>,
     pairs: &[(String, String)],
@@ -105,26 +107,35 @@ pub async fn existing_periods(
     if pairs.is_empty() {
         return Ok(HashSet::new());
     }
-    let goals: BTreeSet<&str> = pairs.iter().map(|(g, _)| g.as_str()).collect();
-    let periods: BTreeSet<&str> = pairs.iter().map(|(_, p)| p.as_str()).collect();
-    let mut args: Vec<Arg> = vec![];
-    let mut list = |values: &BTreeSet<&str>| {
-        values
-            .iter()
-            .map(|v| {
-                args.push(Arg::Text(v.to_string()));
-                format!("${}", args.len())
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+    // Each goal and each period once, in order.
+    let distinct = |side: fn(&(String, String)) -> &str| -> Vec<&str> {
+        let set: BTreeSet<&str> = pairs.iter().map(side).collect();
+        set.into_iter().collect()
     };
-    let (goal_list, period_list) = (list(&goals), list(&periods));
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT goal_instance_id, period_key FROM deliverables \
-         WHERE goal_instance_id IN ({goal_list}) AND period_key IN ({period_list})"
-    ));
-    let found: Vec<(String, String)> =
-        on_conn!(c, e => crate::bind_args!(sqlx::query_as(sql), args).fetch_all(e).await)?;
+    let (goals, periods) = (distinct(|p| &p.0), distinct(|p| &p.1));
+    let found: Vec<(String, String)> = match c {
+        Conn::Postgres(e) => {
+            sqlx::query_as(
+                "SELECT goal_instance_id, period_key FROM deliverables \
+                 WHERE goal_instance_id = ANY($1) AND period_key = ANY($2)",
+            )
+            .bind(&goals)
+            .bind(&periods)
+            .fetch_all(e)
+            .await?
+        }
+        Conn::Sqlite(e) => {
+            sqlx::query_as(
+                "SELECT goal_instance_id, period_key FROM deliverables \
+                 WHERE goal_instance_id IN (SELECT value FROM json_each($1)) \
+                 AND period_key IN (SELECT value FROM json_each($2))",
+            )
+            .bind(Json(&goals))
+            .bind(Json(&periods))
+            .fetch_all(e)
+            .await?
+        }
+    };
     // A goal's other periods may be listed too (another goal's key): keep the pairs asked for.
     let asked: HashSet<&(String, String)> = pairs.iter().collect();
     Ok(found.into_iter().filter(|p| asked.contains(p)).collect())
@@ -148,7 +159,8 @@ const DRAFT_COLUMNS: usize = 9;
 pub const BATCH: usize = 500;
 
 /// Inserts drafts in one statement; the ids of those inserted (a (goal, period) that already has
-/// one is skipped).
+/// one is skipped). On PostgreSQL the statement takes a column of values per array, so its text
+/// is the same for any number of drafts (prepared once per connection).
 pub async fn insert_drafts(
     c: Conn<'_>,
     drafts: &[NewDraft],
@@ -157,6 +169,36 @@ pub async fn insert_drafts(
     if drafts.is_empty() {
         return Ok(vec![]);
     }
+    let c = match c {
+        Conn::Postgres(e) => {
+            // One text for any number of drafts: a column of values per array.
+            let column = |f: fn(&NewDraft) -> &str| drafts.iter().map(f).collect::<Vec<&str>>();
+            let payloads: Vec<String> = drafts.iter().map(|d| d.payload.to_string()).collect();
+            return sqlx::query_scalar(
+                "INSERT INTO deliverables (id, hired_agent_id, customer_id, goal_instance_id, \
+             goal_template_id, period_key, title, payload, created_at, updated_at) \
+             SELECT d.id, d.hired_agent_id, d.customer_id, d.goal_instance_id, d.goal_template_id, \
+             d.period_key, d.title, CAST(d.payload AS JSONB), $9, $9 \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+             $7::text[], $8::text[]) AS d(id, hired_agent_id, customer_id, goal_instance_id, \
+             goal_template_id, period_key, title, payload) \
+             ON CONFLICT (goal_instance_id, period_key) DO NOTHING RETURNING id",
+            )
+            .bind(column(|d| &d.id))
+            .bind(column(|d| &d.hired_agent_id))
+            .bind(column(|d| &d.customer_id))
+            .bind(column(|d| &d.goal_instance_id))
+            .bind(column(|d| &d.goal_template_id))
+            .bind(column(|d| &d.period_key))
+            .bind(column(|d| &d.title))
+            .bind(&payloads)
+            .bind(now)
+            .fetch_all(e)
+            .await;
+        }
+        sqlite => sqlite,
+    };
+    // SQLite: a row of placeholders per draft.
     let mut sql = String::from(
         "INSERT INTO deliverables (id, hired_agent_id, customer_id, goal_instance_id, goal_template_id, \
          period_key, title, payload, created_at, updated_at) VALUES ",
