@@ -90,7 +90,9 @@ async fn the_small_scale_loads_consistent_rows_that_sign_in_and_render(engine: E
     ] {
         assert!(app.count(sql).await > 0, "{sql}");
     }
-    // Waiting for review: about a third (it depends a little on the time of day), oldest first.
+    // Waiting for review: about a third, oldest first. It depends on the time of day (which of
+    // the template's decisions would lie after `now`): loads at every hour of one day gave
+    // 1 322–1 740 of 5 000, the fewest in the afternoon (UTC).
     let pending = loaded.pending_ids.len() as i64;
     assert_eq!(
         pending,
@@ -98,7 +100,7 @@ async fn the_small_scale_loads_consistent_rows_that_sign_in_and_render(engine: E
             .await
     );
     assert!(
-        (1_400..=2_100).contains(&pending),
+        (1_200..=2_000).contains(&pending),
         "{pending} of 5 000 waiting"
     );
     // Consistent across tables.
