@@ -202,19 +202,25 @@ pub async fn recent_of_agent(
         .bind(hired_agent_id).bind(per_goal).fetch_all(e).await)
 }
 
-/// The statement of [`pending_count`]: for one customer (`$1` the customer) or for all, counting up
-/// to `cap` (written in, as the page's limit is).
+/// How many deliverables wait for review, counted up to `cap` (written in, as the page's limit
+/// is), as a scalar subquery: of the customer `customer` (an SQL expression: a placeholder, or a
+/// column of the statement it is part of) or, without one, of all.
+pub fn pending_count_expr(customer: Option<&str>, cap: i64) -> String {
+    let of_customer = customer
+        .map(|c| format!("w.customer_id = {c} AND "))
+        .unwrap_or_default();
+    format!(
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM deliverables w \
+         WHERE {of_customer}w.review_status = 'pending_review' LIMIT {cap}) x)"
+    )
+}
+
+/// The statement of [`pending_count`]: for one customer (`$1` the customer) or for all.
 pub fn pending_count_sql(customer: bool, cap: i64) -> String {
-    if customer {
-        format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE customer_id = $1 \
-             AND review_status = 'pending_review' LIMIT {cap}) x"
-        )
-    } else {
-        format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM deliverables WHERE review_status = 'pending_review' LIMIT {cap}) x"
-        )
-    }
+    format!(
+        "SELECT {}",
+        pending_count_expr(customer.then_some("$1"), cap)
+    )
 }
 
 /// How many items wait for review (of one customer, or of all), counted up to `cap`: the

@@ -21,6 +21,8 @@ pub struct SessionRow {
     pub must_change_password: Option<bool>,
     pub user_created_at: Option<DateTime<Utc>>,
     pub user_updated_at: Option<DateTime<Utc>>,
+    /// Items waiting for the user's review, up to the cap asked for; 0 without a user.
+    pub waiting: i64,
 }
 
 impl SessionRow {
@@ -49,15 +51,31 @@ impl SessionRow {
     }
 }
 
-/// Sessions are looked up by the hash of their key (`key_hash`): the database never holds a key
-/// that could be replayed as a cookie.
-pub async fn load(c: Conn<'_>, key_hash: &str) -> sqlx::Result<Option<SessionRow>> {
-    on_conn!(c, e => sqlx::query_as(
+/// The statement of [`load`]: `$1` the key's hash. Besides the session and its user it counts, up
+/// to `waiting_cap`, what waits for the user's review (a customer's items, or all for staff): the
+/// navigation shows that count on every page, and here it costs no round trip of its own.
+pub fn load_sql(waiting_cap: i64) -> String {
+    let of_customer = super::review_queue::pending_count_expr(Some("u.customer_id"), waiting_cap);
+    let of_all = super::review_queue::pending_count_expr(None, waiting_cap);
+    format!(
         "SELECT s.state, s.created_at, s.expires_at, u.id AS user_id, u.email, u.role, u.customer_id, \
                 u.disabled, u.must_change_password, u.created_at AS user_created_at, \
-                u.updated_at AS user_updated_at \
-         FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.session_key = $1")
-        .bind(key_hash).fetch_optional(e).await)
+                u.updated_at AS user_updated_at, \
+                CASE WHEN u.id IS NULL THEN 0 WHEN u.role = 'customer' THEN {of_customer} \
+                     ELSE {of_all} END AS waiting \
+         FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.session_key = $1"
+    )
+}
+
+/// Sessions are looked up by the hash of their key (`key_hash`): the database never holds a key
+/// that could be replayed as a cookie.
+pub async fn load(
+    c: Conn<'_>,
+    key_hash: &str,
+    waiting_cap: i64,
+) -> sqlx::Result<Option<SessionRow>> {
+    let sql = sqlx::AssertSqlSafe(load_sql(waiting_cap));
+    on_conn!(c, e => sqlx::query_as(sql).bind(key_hash).fetch_optional(e).await)
 }
 
 pub async fn insert(

@@ -23,6 +23,8 @@ pub fn key_hash(key: &str) -> String {
 pub struct Loaded {
     pub state: HashMap<String, String>,
     pub user: Option<User>,
+    /// What waits for the user's review, up to the navigation badge's cap.
+    pub waiting: i64,
 }
 
 /// Lifetimes of a session: idle (moved on use) and absolute (from sign-in).
@@ -32,7 +34,7 @@ pub struct Lifetimes {
     pub max: Duration,
 }
 
-/// One statement reads the session and its user; an expired session is removed, and a deadline
+/// One statement reads the session, its user and what waits for the user's review; an expired session is removed, and a deadline
 /// more than a minute stale is moved (the only write an unchanged session ever causes).
 pub async fn load(
     db: &Db,
@@ -42,7 +44,7 @@ pub async fn load(
 ) -> AppResult<Option<Loaded>> {
     let hash = key_hash(key);
     let mut c = db.acquire().await?;
-    let Some(row) = sessions::load(c.conn(), &hash).await? else {
+    let Some(row) = sessions::load(c.conn(), &hash, super::review_queue::BADGE_CAP).await? else {
         return Ok(None);
     };
     if row.expires_at <= now || row.created_at + life.max <= now {
@@ -57,6 +59,7 @@ pub async fn load(
     Ok(Some(Loaded {
         state: row.state.0,
         user,
+        waiting: row.waiting,
     }))
 }
 

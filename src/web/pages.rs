@@ -8,7 +8,8 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Principal, principal_of};
+use super::auth::{AuthVia, Principal, principal_of};
+use super::session_store::WAITING_KEY;
 use crate::domain::roles::Role;
 use crate::error::AppError;
 
@@ -241,8 +242,14 @@ impl FromRequest for PageCtx {
     }
 }
 
-/// How many items wait for review in the principal's scope (up to the badge's cap).
+/// How many items wait for review in the principal's scope (up to the badge's cap): counted by the
+/// session's load for a signed-in browser, by its own statement otherwise.
 async fn waiting_of(req: &HttpRequest, p: &Principal) -> Result<i64, AppError> {
+    if p.via == AuthVia::Session
+        && let Ok(Some(n)) = req.get_session().get::<i64>(WAITING_KEY)
+    {
+        return Ok(n);
+    }
     match req.app_data::<actix_web::web::Data<super::AppState>>() {
         Some(state) => {
             let scope = super::auth::scope_of(&p.user);

@@ -1,7 +1,8 @@
 //! Server-side sessions in our own database, so every instance sharing it sees the same sessions and
 //! ending one (logout, disabled user, new password) takes effect everywhere at once.
 //!
-//! Cost per request: one statement loads the session together with its user (the principal), and
+//! Cost per request: one statement loads the session together with its user (the principal) and the
+//! count of what waits for the user's review (the navigation's badge, shown on every page), and
 //! nothing is written back unless the state changed or the idle deadline is more than a minute
 //! stale. Visitors who have not signed in have no session row at all (their CSRF token lives in a
 //! signed cookie, see `web::csrf`). Rows are keyed by the SHA-256 of the cookie's key, so a copy of
@@ -21,6 +22,9 @@ use crate::service::sessions;
 pub const USER_ID_KEY: &str = "uid";
 /// The signed-in user as loaded with the session; filled by `load`, never stored.
 pub const PRINCIPAL_KEY: &str = "__principal";
+/// How many items wait for the signed-in user's review (the navigation's badge), counted by the
+/// same statement; filled by `load`, never stored.
+pub const WAITING_KEY: &str = "__waiting";
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -45,6 +49,7 @@ fn ttl(d: &CookieDuration) -> chrono::Duration {
 /// The state as stored: without what `load` added.
 fn stored(mut state: HashMap<String, String>) -> HashMap<String, String> {
     state.remove(PRINCIPAL_KEY);
+    state.remove(WAITING_KEY);
     state
 }
 
@@ -71,6 +76,7 @@ impl SessionStore for DbSessionStore {
         if let Some(user) = loaded.user {
             let json = serde_json::to_string(&user).map_err(|e| LoadError::Other(e.into()))?;
             state.insert(PRINCIPAL_KEY.into(), json);
+            state.insert(WAITING_KEY.into(), loaded.waiting.to_string());
         }
         Ok(Some(state))
     }

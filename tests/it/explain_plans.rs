@@ -23,7 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use agentdesk::db::hired_agents_list::{self, Cursor, Search, Sort};
 use agentdesk::db::review_queue::{self, Filter};
-use agentdesk::db::{Db, audit, deliverables};
+use agentdesk::db::{Db, audit, deliverables, sessions};
 use agentdesk::domain::deliverable_states::ReviewStatus;
 use agentdesk::domain::hired_agent::TrialStatus;
 use agentdesk::service::generation;
@@ -567,7 +567,16 @@ async fn statements(db: &Db, p: &Picks, now: DateTime<Utc>) -> Vec<Checked> {
         };
         out.push(queue_page("bulk confirmation item", &f, None, 1));
     }
-    // The navigation's badge.
+    // Every request's session load, with the navigation's badge (staff's or a customer's count).
+    out.push(
+        Checked::new(
+            "session load with the badge",
+            "any session",
+            sessions::load_sql(100),
+        )
+        .bind(text("no-such-session-key-hash")),
+    );
+    // The badge on its own (pages for a principal without a session).
     out.push(Checked::new(
         "pending-count badge",
         "staff",
