@@ -156,8 +156,9 @@ pub fn render(command: &str, machine: &str, engines: &[EngineReport]) -> String 
     s.push_str(
         "- *DB alone*: the exact statements one request of the page issued (session, user and page \
          queries, read back from PostgreSQL's statement log with their parameter values) replayed by \
-         `pgbench -M prepared` at the same concurrency with the server stopped: the most that page \
-         could serve if agentdesk cost nothing. *Of DB* is the page's rate as a fraction of that.\n",
+         `pgbench -M prepared` at the same concurrency while the server is idle, after the pages' runs \
+         and before the approvals' (which change the queue): the most that page could serve if \
+         agentdesk cost nothing. *Of DB* is the page's rate as a fraction of that.\n",
     );
     s.push_str(
         "- *CPU ms*: processor time per answered request over the measured seconds (from `/proc`), of \
