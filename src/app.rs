@@ -163,6 +163,7 @@ fn run(
         clock,
         metrics,
         keys,
+        type_names: Default::default(),
     });
 
     let mut server = HttpServer::new(move || {

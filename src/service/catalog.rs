@@ -1,6 +1,10 @@
 //! The agent type catalog (SPEC §3): drafts, publishing, retiring and the built-ins. Each change is
 //! one transaction with its audit entry.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::db::agent_types::{self, NewVersion, VersionRow};
@@ -29,6 +33,55 @@ pub async fn summaries(db: &Db, query: &str, status: Option<&str>) -> AppResult<
 pub async fn type_names(db: &Db) -> AppResult<Vec<(String, String)>> {
     let mut c = db.acquire().await?;
     Ok(agent_types::type_names(c.conn()).await?)
+}
+
+/// Bumped after every change to the catalog committed by this process: a kept list of type names
+/// older than it is read again.
+static CATALOG_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+fn catalog_changed() {
+    CATALOG_GENERATION.fetch_add(1, Ordering::AcqRel);
+}
+
+/// How long kept type names are shown without reading them again: what another instance changed
+/// reaches this one's filters within this time (this instance's own changes at once).
+pub const TYPE_NAMES_KEPT_SECONDS: i64 = 5;
+
+/// The lists' type filter choices ([`type_names`]), kept between requests. The staff queue and the
+/// hired-agents list show them on every request; they change only when the catalog does, so
+/// keeping them saves each of those pages a round trip to the database (a third of its statements).
+#[derive(Default)]
+pub struct TypeNames {
+    kept: Mutex<Option<KeptNames>>,
+}
+
+struct KeptNames {
+    generation: u64,
+    read_at: DateTime<Utc>,
+    names: Arc<Vec<(String, String)>>,
+}
+
+impl TypeNames {
+    /// The names, read again when this process changed the catalog or they were read more than
+    /// [`TYPE_NAMES_KEPT_SECONDS`] before `now` (the app's clock).
+    pub async fn get(&self, db: &Db, now: DateTime<Utc>) -> AppResult<Arc<Vec<(String, String)>>> {
+        // Read before the statement: a change committed while it runs makes the next call read again.
+        let generation = CATALOG_GENERATION.load(Ordering::Acquire);
+        if let Some(k) = self.kept.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && k.generation == generation
+            && (k.read_at..k.read_at + chrono::Duration::seconds(TYPE_NAMES_KEPT_SECONDS))
+                .contains(&now)
+        {
+            return Ok(k.names.clone());
+        }
+        let names = Arc::new(type_names(db).await?);
+        *self.kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(KeptNames {
+            generation,
+            read_at: now,
+            names: names.clone(),
+        });
+        Ok(names)
+    }
 }
 
 /// Every (agent type id, version), for the "copy from" picker.
@@ -281,6 +334,7 @@ pub async fn create_draft(db: &Db, actor: &Actor, doc: &Value) -> AppResult<Stor
     )
     .await?;
     tx.commit().await?;
+    catalog_changed();
     Ok(stored)
 }
 
@@ -370,6 +424,7 @@ pub async fn update_draft(
     )
     .await?;
     tx.commit().await?;
+    catalog_changed();
     Ok(after)
 }
 
@@ -445,6 +500,7 @@ pub async fn transition(
     )
     .await?;
     tx.commit().await?;
+    catalog_changed();
     Ok(after)
 }
 
@@ -468,6 +524,7 @@ pub async fn seed_builtins(db: &Db, actor: &Actor) -> AppResult<Vec<String>> {
             added.push(d.id());
         }
         tx.commit().await?;
+        catalog_changed();
     }
     Ok(added)
 }

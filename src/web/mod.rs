@@ -48,6 +48,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
     pub keys: crate::keys::Keys,
+    /// The lists' type filter choices, kept between requests.
+    pub type_names: crate::service::catalog::TypeNames,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -548,7 +548,10 @@ async fn seeding_is_idempotent_and_never_overwrites(engine: Engine) {
     );
 }
 
-both_engines!(phase1_documents_are_accepted_and_returned_unchanged);
+both_engines!(
+    phase1_documents_are_accepted_and_returned_unchanged,
+    the_lists_type_filters_follow_the_catalog,
+);
 
 /// A Phase-1 document, sent as it is (every key, nulls included, none of the new keys), is stored and
 /// comes back with the same keys and values.
@@ -574,5 +577,62 @@ async fn phase1_documents_are_accepted_and_returned_unchanged(engine: Engine) {
         );
         let (_, back) = api.get(&path).await;
         assert_eq!(back["definition"], doc);
+    }
+}
+
+/// The staff lists' type filters (review queue, hired agents) name every type of the catalog. The
+/// names are kept between requests: a change made through this instance shows at once, one made
+/// elsewhere (another instance; here written straight to the database) within a few seconds.
+async fn the_lists_type_filters_follow_the_catalog(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    const LISTS: [&str; 2] = ["/admin/reviews", "/admin/hired-agents"];
+    let staff = app.admin().await;
+    let shows = |page: &str, name: &str| {
+        page.contains(&format!(
+            "<option value=\"support.helpdesk.v1\">{name}</option>"
+        ))
+    };
+    for list in LISTS {
+        let (status, page) = staff.page(list).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<select id=\"field-type\""), "{list}: {page}");
+        assert!(!page.contains("support.helpdesk.v1"), "{list}");
+    }
+    let api = Api {
+        app: &app,
+        token: token_for(&app, "admin").await,
+    };
+    let (status, created) = api.post("/agent-types", minimal("1.9.0")).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    for list in LISTS {
+        let (_, page) = staff.page(list).await;
+        assert!(shows(&page, "Help desk"), "{list}: a new draft at once");
+    }
+    let mut renamed = minimal("1.9.0");
+    renamed["display_name"] = json!("Help desk (beta)");
+    let path = "/agent-types/support.helpdesk.v1/versions/1.9.0";
+    let (status, _) = api.put(path, renamed).await;
+    assert_eq!(status, StatusCode::OK);
+    for list in LISTS {
+        let (_, page) = staff.page(list).await;
+        assert!(shows(&page, "Help desk (beta)"), "{list}: renamed at once");
+    }
+    app.exec(
+        "UPDATE agent_type_versions SET display_name = 'Help desk (renamed elsewhere)' \
+         WHERE id = 'support.helpdesk.v1@1.9.0'",
+    )
+    .await
+    .unwrap();
+    app.clock.advance(chrono::Duration::seconds(
+        agentdesk::service::catalog::TYPE_NAMES_KEPT_SECONDS + 1,
+    ));
+    for list in LISTS {
+        let (_, page) = staff.page(list).await;
+        assert!(
+            shows(&page, "Help desk (renamed elsewhere)"),
+            "{list}: another instance's change within seconds"
+        );
     }
 }

@@ -17,8 +17,8 @@ use serde::Deserialize;
 use crate::domain::csv;
 use crate::domain::hired_agent::TrialStatus;
 use crate::error::{AppError, ErrorCode};
+use crate::service::customers;
 use crate::service::hired_agents_list::{self as list, Cursor, Filter, Search, Sort, Summary};
-use crate::service::{catalog, customers};
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::pages::{PageCtx, render, wants_fragment, with_query};
@@ -283,7 +283,7 @@ pub struct CustomerShown {
 struct ListPage {
     ctx: PageCtx,
     f: Shown,
-    types: Vec<(String, String)>,
+    types: std::sync::Arc<Vec<(String, String)>>,
     customer: Option<CustomerShown>,
     agents: Vec<AgentItem>,
     next_page: Option<String>,
@@ -348,8 +348,8 @@ impl ListPage {
 }
 
 /// The catalog's types as (id, display name), by name: the type filter's choices.
-async fn type_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
-    catalog::type_names(&state.db).await
+async fn type_options(state: &AppState) -> Result<std::sync::Arc<Vec<(String, String)>>, AppError> {
+    state.type_names.get(&state.db, state.clock.now()).await
 }
 
 async fn customer_shown(

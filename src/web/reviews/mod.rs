@@ -33,9 +33,9 @@ use crate::domain::forms::{self, Submitted, Widget};
 use crate::domain::schema;
 use crate::error::{AppError, AppResult, ErrorCode, Violation};
 use crate::service::executions::{self, Outcome};
+use crate::service::hired_agents;
 use crate::service::review_queue::{self, Detail, Filter, Summary};
 use crate::service::reviews::{self, DecisionInput};
-use crate::service::{catalog, hired_agents};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/nav/waiting").get(super::pages::nav_waiting));
@@ -236,7 +236,7 @@ struct QueuePage {
     f: Shown,
     items: Vec<QueueItem>,
     /// (value, label) of the filters' choices.
-    types: Vec<(String, String)>,
+    types: std::sync::Arc<Vec<(String, String)>>,
     agents: Vec<(String, String)>,
     /// A filter by customer or agent given by a link: what it names, and the link without it.
     customer_note: Option<(String, String)>,
@@ -296,11 +296,14 @@ async fn queue(
         None
     };
     let (types, agents) = if v.staff {
-        (catalog::type_names(&state.db).await?, vec![])
+        (
+            state.type_names.get(&state.db, state.clock.now()).await?,
+            vec![],
+        )
     } else {
         let own = v.scope.customer().unwrap_or_default().to_string();
         let agents = hired_agents::names_of_customer(&state.db, &v.scope, &own).await?;
-        (vec![], agents)
+        (Default::default(), agents)
     };
     let without = |key: &str| {
         let mut s = shown.clone();
