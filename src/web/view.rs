@@ -1,6 +1,6 @@
 //! Small view types shared by templates.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use askama::filters::Safe;
 
@@ -11,15 +11,37 @@ use crate::service::activity::AuditEntry;
 #[derive(Debug, Clone, Copy)]
 pub struct Ts(pub DateTime<Utc>);
 
+// Written out field by field: chrono's `format` parses its pattern on every call, and a queue page
+// shows 50 timestamps twice each.
 impl Ts {
+    /// `2026-10-25T20:55:30Z`, for `<time datetime>`.
     pub fn iso(&self) -> String {
-        self.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        let t = &self.0;
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
     }
 }
 
+/// `2026-10-25 20:55 UTC`.
 impl std::fmt::Display for Ts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d %H:%M UTC"))
+        let t = &self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
     }
 }
 
@@ -123,5 +145,30 @@ impl From<AuditEntry> for AuditRow {
             })
             .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_read_as_chrono_formats_them() {
+        for t in [
+            Utc.with_ymd_and_hms(2026, 10, 25, 20, 55, 30).unwrap(),
+            Utc.with_ymd_and_hms(1999, 1, 2, 3, 4, 5).unwrap(),
+            Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).unwrap(),
+        ] {
+            let ts = Ts(t);
+            assert_eq!(
+                ts.iso(),
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            assert_eq!(ts.to_string(), t.format("%Y-%m-%d %H:%M UTC").to_string());
+        }
+        let t = Utc.with_ymd_and_hms(2026, 10, 25, 20, 55, 30).unwrap();
+        assert_eq!(Ts(t).iso(), "2026-10-25T20:55:30Z");
+        assert_eq!(Ts(t).to_string(), "2026-10-25 20:55 UTC");
     }
 }
