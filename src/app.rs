@@ -13,7 +13,7 @@ use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{Db, PoolSettings, migrate};
+use crate::db::{Db, PoolSettings, Pools, migrate};
 use crate::domain::actor::Actor;
 use crate::jobs;
 use crate::keys::Keys;
@@ -71,6 +71,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pub db: Db,
+    pools: Pools,
     pub bootstrap: Bootstrap,
     stop_jobs: tokio::sync::watch::Sender<bool>,
     scheduler: Option<tokio::task::JoinHandle<()>>,
@@ -100,11 +101,13 @@ impl Application {
             let job_settings = jobs::JobSettings::from(&settings).with_metrics(metrics.clone());
             jobs::spawn_loop(db.clone(), clock.clone(), job_settings, stop_signal)
         });
-        let server = run(listener, db.clone(), settings, clock, keys, metrics)?;
+        let pools = Pools::new(db.clone());
+        let server = run(listener, pools.clone(), settings, clock, keys, metrics)?;
         Ok(Application {
             port,
             server,
             db,
+            pools,
             bootstrap,
             stop_jobs,
             scheduler,
@@ -123,7 +126,7 @@ impl Application {
         if let Some(handle) = self.scheduler {
             let _ = handle.await;
         }
-        self.db.close().await;
+        self.pools.close().await;
         result
     }
 
@@ -139,35 +142,46 @@ impl Application {
 
 fn run(
     listener: TcpListener,
-    db: Db,
+    pools: Pools,
     settings: Settings,
     clock: Arc<dyn Clock>,
     keys: Keys,
     metrics: Metrics,
 ) -> anyhow::Result<Server> {
     let key = keys.cookie.clone();
-    let store = DbSessionStore {
-        db: db.clone(),
-        clock: clock.clone(),
-        idle: chrono::Duration::from_std(settings.session_idle)?,
-        max_lifetime: chrono::Duration::from_std(settings.session_max)?,
-    };
+    let session_idle = chrono::Duration::from_std(settings.session_idle)?;
+    let session_max = chrono::Duration::from_std(settings.session_max)?;
     let idle = actix_web::cookie::time::Duration::seconds(settings.session_idle.as_secs() as i64);
     let secure = settings.cookie_secure();
     let grace = settings.shutdown_grace.as_secs();
     let workers = settings.workers;
     let body_limit = settings.body_limit;
-    let state = aw::Data::new(AppState {
-        db,
-        settings,
-        clock,
-        metrics,
-        keys,
-        type_names: Default::default(),
+    let worker_count = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
+    // The connection limit is shared out between the workers' own pools (see `Pools`).
+    let per_worker = settings.db_max_connections.div_ceil(worker_count as u32);
+    let keys = Arc::new(keys);
+    let type_names = Arc::new(crate::service::catalog::TypeNames::default());
 
     let mut server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
+        let db = pools.for_worker(per_worker);
+        let state = aw::Data::new(AppState {
+            db: db.clone(),
+            pools: pools.clone(),
+            settings: settings.clone(),
+            clock: clock.clone(),
+            metrics: metrics.clone(),
+            keys: keys.clone(),
+            type_names: type_names.clone(),
+        });
+        let store = DbSessionStore {
+            db,
+            clock: clock.clone(),
+            idle: session_idle,
+            max_lifetime: session_max,
+        };
+        let sessions = SessionMiddleware::builder(store, key.clone())
             .cookie_name(SESSION_COOKIE.into())
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)

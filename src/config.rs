@@ -99,7 +99,8 @@ Settings (environment variables; a .env file in the working directory is read wh
   AGENTDESK_SESSION_MAX_HOURS      and at the latest this long after sign-in [default: 12]
   AGENTDESK_BODY_LIMIT_BYTES       largest request body accepted, else 413 [default: 1048576]
   AGENTDESK_SHUTDOWN_GRACE_SECONDS time in-flight requests get to finish on SIGTERM/SIGINT [default: 30]
-  AGENTDESK_DB_MAX_CONNECTIONS     connection pool size [default: 10]
+  AGENTDESK_DB_MAX_CONNECTIONS     connections for requests, shared out among the HTTP workers; start-up
+                                   and the job loop have as many more [default: 10]
   AGENTDESK_SCHEDULER              on|off: run the background job loop inside the server [default: on]
   AGENTDESK_WORKERS                HTTP worker threads [default: number of CPUs]
   AGENTDESK_PAYMENTS_MODE          how customers pay; only coupon exists [default: coupon]

@@ -43,13 +43,16 @@ use crate::error::AppError;
 
 /// Shared by every request.
 pub struct AppState {
+    /// This HTTP worker's pool (see [`crate::db::Pools`]).
     pub db: Db,
+    /// Every pool, for `/metrics`.
+    pub pools: crate::db::Pools,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
-    pub keys: crate::keys::Keys,
+    pub keys: Arc<crate::keys::Keys>,
     /// The lists' type filter choices, kept between requests.
-    pub type_names: crate::service::catalog::TypeNames,
+    pub type_names: Arc<crate::service::catalog::TypeNames>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -12,6 +12,7 @@ both_engines!(
     unknown_pages_get_a_helpful_404,
     readiness_follows_the_database,
     metrics_count_requests,
+    the_pool_gauge_counts_every_open_connection,
     static_assets_are_served_with_cache_headers,
 );
 
@@ -227,6 +228,40 @@ async fn metrics_count_requests(engine: Engine) {
     );
     assert!(body.contains("agentdesk_http_request_duration_seconds_bucket{route=\"/login\""));
     assert!(body.contains("agentdesk_db_pool_connections{state=\"idle\"}"));
+}
+
+fn gauge(body: &str, state: &str) -> i64 {
+    let prefix = format!("agentdesk_db_pool_connections{{state=\"{state}\"}} ");
+    body.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {state} gauge in {body}"))
+}
+
+/// Each HTTP worker keeps connections of its own on PostgreSQL: the gauge must count them with
+/// the start-up pool's, as the database sees them.
+async fn the_pool_gauge_counts_every_open_connection(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let c = app.admin().await;
+    let (status, _) = c.page("/admin/reviews").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = c.page("/metrics").await;
+    let open = gauge(&body, "idle") + gauge(&body, "in_use");
+    match engine {
+        Engine::Postgres => {
+            let backends = app
+                .count(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND backend_type = 'client backend'",
+                )
+                .await;
+            assert_eq!(open, backends, "{body}");
+            assert!(open >= 2, "the worker's pool and the start-up pool: {body}");
+        }
+        Engine::Sqlite => assert!((1..=5).contains(&open), "{body}"),
+    }
 }
 
 async fn static_assets_are_served_with_cache_headers(engine: Engine) {
