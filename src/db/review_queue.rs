@@ -48,7 +48,7 @@ impl Item {
 /// A listed deliverable as the review queue lists it: what it is, whose, and its state, without
 /// its payload (a queue item's preview is loaded when it is opened), so a page of 50 reads and
 /// sends no payloads.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Summary {
     pub id: String,
     pub hired_agent_id: String,
@@ -61,6 +61,32 @@ pub struct Summary {
     pub agent_type_id: String,
     pub agent_type_name: String,
     pub customer_name: String,
+}
+
+/// Read by position, in [`SUMMARY`]'s order: by name, each of a page's 561 values cost a hashed
+/// look-up of its column.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Summary
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(Summary {
+            id: row.try_get(0)?,
+            hired_agent_id: row.try_get(1)?,
+            customer_id: row.try_get(2)?,
+            title: row.try_get(3)?,
+            review_status: row.try_get(4)?,
+            execution_status: row.try_get(5)?,
+            created_at: row.try_get(6)?,
+            agent_nickname: row.try_get(7)?,
+            agent_type_id: row.try_get(8)?,
+            agent_type_name: row.try_get(9)?,
+            customer_name: row.try_get(10)?,
+        })
+    }
 }
 
 impl Summary {
@@ -81,6 +107,7 @@ const WHOLE: &str = "SELECT d.id, d.hired_agent_id, d.customer_id, d.goal_instan
     d.period_key, d.title, d.payload, d.review_status, d.review_notes, d.approval_id, d.decided_at, \
     d.edited_payload, d.execution_status, d.executed_at, d.created_at, d.updated_at, \
     h.nickname AS agent_nickname, h.agent_type_id, v.display_name AS agent_type_name, c.name AS customer_name";
+// Read by position (`Summary`'s `FromRow`): keep the two in the same order.
 const SUMMARY: &str = "SELECT d.id, d.hired_agent_id, d.customer_id, d.title, d.review_status, \
     d.execution_status, d.created_at, \
     h.nickname AS agent_nickname, h.agent_type_id, v.display_name AS agent_type_name, c.name AS customer_name";

@@ -15,9 +15,20 @@ pub struct Ts(pub DateTime<Utc>);
 // shows 50 timestamps twice each.
 impl Ts {
     /// `2026-10-25T20:55:30Z`, for `<time datetime>`.
-    pub fn iso(&self) -> String {
+    pub fn iso(&self) -> Iso {
+        Iso(self.0)
+    }
+}
+
+/// A timestamp as [`Ts::iso`] writes it (straight into the page, nothing allocated).
+#[derive(Debug, Clone, Copy)]
+pub struct Iso(DateTime<Utc>);
+
+impl std::fmt::Display for Iso {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let t = &self.0;
-        format!(
+        write!(
+            f,
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
             t.year(),
             t.month(),
@@ -162,13 +173,13 @@ mod tests {
         ] {
             let ts = Ts(t);
             assert_eq!(
-                ts.iso(),
+                ts.iso().to_string(),
                 t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             );
             assert_eq!(ts.to_string(), t.format("%Y-%m-%d %H:%M UTC").to_string());
         }
         let t = Utc.with_ymd_and_hms(2026, 10, 25, 20, 55, 30).unwrap();
-        assert_eq!(Ts(t).iso(), "2026-10-25T20:55:30Z");
+        assert_eq!(Ts(t).iso().to_string(), "2026-10-25T20:55:30Z");
         assert_eq!(Ts(t).to_string(), "2026-10-25 20:55 UTC");
     }
 }

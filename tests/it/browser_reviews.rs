@@ -139,8 +139,8 @@ async fn a_customer_reviews_and_executes_and_staff_bulk_approve(engine: Engine) 
     see(&c, "Monthly campaign pack").await;
     snap(&c, "reviews-5-staff-queue").await;
     assert_no_sideways_scroll(&c).await;
-    click(&c, &format!("#pick-{monthly}")).await;
-    click(&c, &format!("#pick-{second_daily}")).await;
+    click(&c, &format!("input[name=ids][value=\"{monthly}\"]")).await;
+    click(&c, &format!("input[name=ids][value=\"{second_daily}\"]")).await;
     click(&c, "#bulk-approve").await;
     see(&c, "Approve 2 items?").await;
     snap(&c, "reviews-6-bulk-confirm").await;

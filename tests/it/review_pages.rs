@@ -268,6 +268,16 @@ async fn staff_filter_the_queue_oldest_first_and_bulk_approve(engine: Engine) {
     // Filters: older than an hour leaves the first; another type none; another customer none.
     let (_, body) = admin.page("/admin/reviews?age=1h").await;
     assert!(body.contains(&first) && !body.contains(&format!("item-{second}")));
+    // An item's "only this agent's" and "only this customer's" links keep the filters shown.
+    for link in [
+        format!("/admin/reviews?agent={agent}&#38;age=1h"),
+        format!("/admin/reviews?customer={}&#38;age=1h", c.customer_id),
+    ] {
+        assert!(
+            body.contains(&format!("href=\"{link}\"")),
+            "{link} in {body}"
+        );
+    }
     let (_, body) = admin
         .page("/admin/reviews?type=trading.delta_futures.v1")
         .await;

@@ -67,14 +67,23 @@ fn prefix(v: &Viewer) -> &'static str {
     if v.staff { "/admin" } else { "/portal" }
 }
 
+/// How long something has waited, in whole minutes.
+pub fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> Waited {
+    Waited((now - since).num_minutes().max(0))
+}
+
 /// "3 min", "5 h", "2 days": how long something has waited.
-pub fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let m = (now - since).num_minutes().max(0);
-    match m {
-        0 => "just now".into(),
-        1..=59 => format!("{m} min"),
-        60..=2879 => format!("{} h", m / 60),
-        _ => format!("{} days", m / 1440),
+#[derive(Debug, Clone, Copy)]
+pub struct Waited(i64);
+
+impl std::fmt::Display for Waited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            0 => f.write_str("just now"),
+            m @ 1..=59 => write!(f, "{m} min"),
+            m @ 60..=2879 => write!(f, "{} h", m / 60),
+            m => write!(f, "{} days", m / 1440),
+        }
     }
 }
 
@@ -113,8 +122,8 @@ struct Shown {
 }
 
 impl Shown {
-    fn pairs(&self) -> Vec<(&'static str, &str)> {
-        vec![
+    fn pairs(&self) -> [(&'static str, &str); 5] {
+        [
             ("status", &self.status),
             ("type", &self.agent_type),
             ("customer", &self.customer),
@@ -164,25 +173,110 @@ fn read_query(q: &QueueQuery, v: &Viewer, now: DateTime<Utc>) -> (Filter, Shown)
     (filter, shown)
 }
 
-/// One item of a queue.
-pub struct QueueItem {
-    pub id: String,
-    pub href: String,
-    pub title: String,
-    pub agent_name: String,
-    pub agent_href: String,
-    pub agent_filter_href: String,
-    pub type_name: String,
-    pub customer_name: String,
-    pub customer_filter_href: String,
-    pub status: &'static str,
-    pub status_label: &'static str,
-    pub execution_label: &'static str,
-    pub pending: bool,
-    pub created: Ts,
-    pub waited: String,
-    /// Its payload's preview, loaded when the item's "Preview" is opened.
-    pub preview_href: String,
+/// One item of a queue, written into the page straight from its summary (a page of 50 copies
+/// nothing and builds no links ahead: a tenth of the page's cost went to such copies).
+pub struct QueueItem<'a> {
+    pub d: &'a Summary,
+    prefix: &'static str,
+    status: ReviewStatus,
+    now: DateTime<Utc>,
+}
+
+impl<'a> QueueItem<'a> {
+    fn new(d: &'a Summary, prefix: &'static str, now: DateTime<Utc>) -> Self {
+        QueueItem {
+            d,
+            prefix,
+            status: status_of(&d.review_status),
+            now,
+        }
+    }
+
+    pub fn agent_name(&self) -> &str {
+        self.d.agent_name()
+    }
+
+    pub fn status(&self) -> &'static str {
+        self.status.as_str()
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        self.status.label()
+    }
+
+    pub fn execution_label(&self) -> &'static str {
+        execution_label(&self.d.execution_status)
+    }
+
+    pub fn pending(&self) -> bool {
+        self.status == ReviewStatus::PendingReview
+    }
+
+    pub fn created(&self) -> Ts {
+        Ts(self.d.created_at)
+    }
+
+    pub fn waited(&self) -> Waited {
+        waited(self.d.created_at, self.now)
+    }
+
+    /// The deliverable's page.
+    pub fn href(&self) -> DeliverableHref<'a> {
+        DeliverableHref {
+            prefix: self.prefix,
+            id: &self.d.id,
+            rest: "",
+        }
+    }
+
+    /// Its preview, fetched by htmx when the item's "Preview" is opened.
+    pub fn preview_href(&self) -> DeliverableHref<'a> {
+        DeliverableHref {
+            rest: "/preview",
+            ..self.href()
+        }
+    }
+}
+
+/// `{prefix}/deliverables/{id}{rest}`, written where it is shown.
+pub struct DeliverableHref<'a> {
+    prefix: &'static str,
+    id: &'a str,
+    rest: &'static str,
+}
+
+impl std::fmt::Display for DeliverableHref<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/deliverables/{}{}", self.prefix, self.id, self.rest)
+    }
+}
+
+/// The queue's address with the filters shown and one of them replaced: an item's "only this
+/// agent's" and "only this customer's" links.
+pub struct NarrowedHref<'a> {
+    prefix: &'static str,
+    shown: &'a Shown,
+    key: &'static str,
+    value: &'a str,
+}
+
+impl std::fmt::Display for NarrowedHref<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/reviews", self.prefix)?;
+        let mut sep = '?';
+        for (key, value) in self.shown.pairs() {
+            let value = if key == self.key { self.value } else { value };
+            if value.is_empty() {
+                continue;
+            }
+            write!(f, "{sep}{key}=")?;
+            for part in url::form_urlencoded::byte_serialize(value.as_bytes()) {
+                f.write_str(part)?;
+            }
+            sep = '&';
+        }
+        Ok(())
+    }
 }
 
 fn execution_label(s: &str) -> &'static str {
@@ -198,43 +292,15 @@ fn status_of(s: &str) -> ReviewStatus {
     ReviewStatus::parse(s).unwrap_or(ReviewStatus::PendingReview)
 }
 
-fn queue_item(d: &Summary, v: &Viewer, shown: &Shown, now: DateTime<Utc>) -> QueueItem {
-    let p = prefix(v);
-    let status = status_of(&d.review_status);
-    let base = format!("{p}/reviews");
-    let mut by_agent = shown.clone();
-    by_agent.agent = d.hired_agent_id.clone();
-    let mut by_customer = shown.clone();
-    by_customer.customer = d.customer_id.clone();
-    QueueItem {
-        id: d.id.clone(),
-        href: format!("{p}/deliverables/{}", d.id),
-        preview_href: format!("{p}/deliverables/{}/preview", d.id),
-        title: d.title.clone(),
-        agent_name: d.agent_name().to_string(),
-        agent_href: format!("{}/{}", v.base, d.hired_agent_id),
-        agent_filter_href: with_query(&base, &by_agent.pairs()),
-        type_name: d.agent_type_name.clone(),
-        customer_name: d.customer_name.clone(),
-        customer_filter_href: with_query(&base, &by_customer.pairs()),
-        status: status.as_str(),
-        status_label: status.label(),
-        execution_label: execution_label(&d.execution_status),
-        pending: status == ReviewStatus::PendingReview,
-        created: Ts(d.created_at),
-        waited: waited(d.created_at, now),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "reviews/queue.html")]
-struct QueuePage {
+struct QueuePage<'a> {
     ctx: PageCtx,
     staff: bool,
     can_decide: bool,
     prefix: &'static str,
     f: Shown,
-    items: Vec<QueueItem>,
+    items: Vec<QueueItem<'a>>,
     /// (value, label) of the filters' choices.
     types: std::sync::Arc<Vec<(String, String)>>,
     agents: Vec<(String, String)>,
@@ -246,7 +312,17 @@ struct QueuePage {
     narrowed: bool,
 }
 
-impl QueuePage {
+impl QueuePage<'_> {
+    /// "Only this agent's" / "only this customer's" for an item: the filters shown, narrowed.
+    fn narrowed<'s>(&'s self, key: &'static str, value: &'s str) -> NarrowedHref<'s> {
+        NarrowedHref {
+            prefix: self.prefix,
+            shown: &self.f,
+            key,
+            value,
+        }
+    }
+
     fn statuses(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("", "Waiting for review"),
@@ -261,7 +337,7 @@ impl QueuePage {
     }
 
     fn any_pending(&self) -> bool {
-        self.items.iter().any(|i| i.pending)
+        self.items.iter().any(|i| i.pending())
     }
 }
 
@@ -288,7 +364,7 @@ async fn queue(
     let base = format!("{p}/reviews");
     let next_page = if more {
         items.last().map(|last| {
-            let mut pairs = shown.pairs();
+            let mut pairs = shown.pairs().to_vec();
             pairs.push(("after", &last.id));
             with_query(&base, &pairs)
         })
@@ -334,10 +410,7 @@ async fn queue(
     let narrowed = [&shown.agent_type, &shown.customer, &shown.agent, &shown.age]
         .iter()
         .any(|s| !s.is_empty());
-    let items = items
-        .iter()
-        .map(|it| queue_item(it, &v, &shown, now))
-        .collect();
+    let items = items.iter().map(|it| QueueItem::new(it, p, now)).collect();
     render(
         StatusCode::OK,
         &QueuePage {
@@ -433,7 +506,7 @@ struct DeliverablePage {
     execution: &'static str,
     execution_label: &'static str,
     created: Ts,
-    waited: String,
+    waited: Waited,
     executed_at: Option<Ts>,
     payload: PayloadView,
     /// The payload as drafted, when the reviewer edited it.
@@ -955,11 +1028,11 @@ fn ticked(pairs: &[(String, String)]) -> AppResult<Vec<String>> {
 
 #[derive(Template)]
 #[template(path = "reviews/bulk_confirm.html")]
-struct BulkConfirm {
+struct BulkConfirm<'a> {
     ctx: PageCtx,
     prefix: &'static str,
     staff: bool,
-    items: Vec<QueueItem>,
+    items: Vec<QueueItem<'a>>,
     /// Ticked ids that are not (or no longer) waiting, or not visible.
     skipped: usize,
     back: String,
@@ -975,7 +1048,7 @@ async fn bulk_confirm(
     require_write(&v)?;
     let ids = ticked(&pairs)?;
     let now = v.actor.now;
-    let mut items = vec![];
+    let mut found = vec![];
     for id in &ids {
         let f = Filter {
             status: Some(ReviewStatus::PendingReview),
@@ -983,10 +1056,11 @@ async fn bulk_confirm(
         };
         // One statement per ticked item (at most 100), each through the scope's queue filter.
         if let Some(it) = review_queue::one_summary(&state.db, &v.scope, &f, id).await? {
-            items.push(queue_item(&it, &v, &Shown::default(), now));
+            found.push(it);
         }
     }
     let p = prefix(&v);
+    let items: Vec<_> = found.iter().map(|it| QueueItem::new(it, p, now)).collect();
     let back = Submitted::new(&pairs).text("back").to_string();
     let back = if back.starts_with(&format!("{p}/reviews")) && !back.contains("//") {
         back
