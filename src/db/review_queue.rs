@@ -64,27 +64,28 @@ pub struct Summary {
 }
 
 /// Read by position, in [`SUMMARY`]'s order: by name, each of a page's 561 values cost a hashed
-/// look-up of its column.
+/// look-up of its column. Unchecked: the statement is ours and fixes each column's type (the
+/// queue's tests read every one of them back), so the per-value type comparison is skipped.
 impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Summary
 where
     usize: sqlx::ColumnIndex<R>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database>,
+    DateTime<Utc>: sqlx::Decode<'r, R::Database>,
 {
     fn from_row(row: &'r R) -> sqlx::Result<Self> {
         Ok(Summary {
-            id: row.try_get(0)?,
-            hired_agent_id: row.try_get(1)?,
-            customer_id: row.try_get(2)?,
-            title: row.try_get(3)?,
-            review_status: row.try_get(4)?,
-            execution_status: row.try_get(5)?,
-            created_at: row.try_get(6)?,
-            agent_nickname: row.try_get(7)?,
-            agent_type_id: row.try_get(8)?,
-            agent_type_name: row.try_get(9)?,
-            customer_name: row.try_get(10)?,
+            id: row.try_get_unchecked(0)?,
+            hired_agent_id: row.try_get_unchecked(1)?,
+            customer_id: row.try_get_unchecked(2)?,
+            title: row.try_get_unchecked(3)?,
+            review_status: row.try_get_unchecked(4)?,
+            execution_status: row.try_get_unchecked(5)?,
+            created_at: row.try_get_unchecked(6)?,
+            agent_nickname: row.try_get_unchecked(7)?,
+            agent_type_id: row.try_get_unchecked(8)?,
+            agent_type_name: row.try_get_unchecked(9)?,
+            customer_name: row.try_get_unchecked(10)?,
         })
     }
 }

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
+use std::fmt::Write;
+
 use askama::filters::Safe;
 
 use crate::domain::diff;
@@ -11,50 +13,99 @@ use crate::service::activity::AuditEntry;
 #[derive(Debug, Clone, Copy)]
 pub struct Ts(pub DateTime<Utc>);
 
-// Written out field by field: chrono's `format` parses its pattern on every call, and a queue page
-// shows 50 timestamps twice each.
+// Timestamps, waits and links are written into pages piece by piece, through askama's
+// `FastWritable` as well as `Display`: a queue page writes a few hundred of them, and through
+// `core::fmt` (chrono's `format` even parsed its pattern on every call) they were a sixth of the
+// page's rendering.
+
+/// Writes a value into a page (or a string) piece by piece; askama and `Display` both use it.
+pub trait WritePieces {
+    fn write_pieces(&self, dest: &mut dyn Write) -> std::fmt::Result;
+}
+
+/// Implements askama's `FastWritable` and `Display` for types that [`WritePieces`].
+macro_rules! written_in_pieces {
+    ($($t:ident $(<$l:lifetime>)?),* $(,)?) => { $(
+        impl askama::FastWritable for $t $(<$l>)? {
+            fn write_into(&self, dest: &mut dyn std::fmt::Write, _: &dyn askama::Values) -> askama::Result<()> {
+                Ok(self.write_pieces(dest)?)
+            }
+        }
+
+        impl std::fmt::Display for $t $(<$l>)? {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.write_pieces(f)
+            }
+        }
+    )* };
+}
+pub(crate) use written_in_pieces;
+
+/// `n` in decimal, with leading zeros to `width` digits (at most 10).
+pub fn write_padded(dest: &mut dyn Write, n: u32, width: usize) -> std::fmt::Result {
+    let mut digits = [b'0'; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let from = at.min(digits.len() - width.min(digits.len()));
+    dest.write_str(std::str::from_utf8(&digits[from..]).map_err(|_| std::fmt::Error)?)
+}
+
 impl Ts {
     /// `2026-10-25T20:55:30Z`, for `<time datetime>`.
     pub fn iso(&self) -> Iso {
         Iso(self.0)
     }
+
+    fn write_date(&self, dest: &mut dyn Write) -> std::fmt::Result {
+        let t = &self.0;
+        write_padded(dest, t.year().max(0) as u32, 4)?;
+        dest.write_str("-")?;
+        write_padded(dest, t.month(), 2)?;
+        dest.write_str("-")?;
+        write_padded(dest, t.day(), 2)
+    }
 }
 
-/// A timestamp as [`Ts::iso`] writes it (straight into the page, nothing allocated).
+/// A timestamp as [`Ts::iso`] writes it.
 #[derive(Debug, Clone, Copy)]
 pub struct Iso(DateTime<Utc>);
 
-impl std::fmt::Display for Iso {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl WritePieces for Iso {
+    fn write_pieces(&self, dest: &mut dyn Write) -> std::fmt::Result {
         let t = &self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        Ts(*t).write_date(dest)?;
+        dest.write_str("T")?;
+        write_padded(dest, t.hour(), 2)?;
+        dest.write_str(":")?;
+        write_padded(dest, t.minute(), 2)?;
+        dest.write_str(":")?;
+        write_padded(dest, t.second(), 2)?;
+        dest.write_str("Z")
     }
 }
 
 /// `2026-10-25 20:55 UTC`.
-impl std::fmt::Display for Ts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl WritePieces for Ts {
+    fn write_pieces(&self, dest: &mut dyn Write) -> std::fmt::Result {
         let t = &self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )
+        self.write_date(dest)?;
+        dest.write_str(" ")?;
+        write_padded(dest, t.hour(), 2)?;
+        dest.write_str(":")?;
+        write_padded(dest, t.minute(), 2)?;
+        dest.write_str(" UTC")
     }
 }
+
+written_in_pieces!(Ts, Iso);
 
 /// Escapes `s` for HTML and lets it wrap after `.`, `-`, `_`, `/` and before `@` (`<wbr>`), so a
 /// long e-mail address or id in a heading breaks at a sensible point instead of mid-word.

@@ -26,7 +26,7 @@ use super::AppState;
 use super::agents::Viewer;
 use super::forms::Form;
 use super::pages::{PageCtx, flash, render, see_other, wants_fragment, with_query};
-use super::view::Ts;
+use super::view::{Ts, WritePieces, write_padded, written_in_pieces};
 use crate::domain::deliverable_edits;
 use crate::domain::deliverable_states::{Decision, ExecutionStatus, ReviewStatus};
 use crate::domain::forms::{self, Submitted, Widget};
@@ -76,14 +76,16 @@ pub fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> Waited {
 #[derive(Debug, Clone, Copy)]
 pub struct Waited(i64);
 
-impl std::fmt::Display for Waited {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            0 => f.write_str("just now"),
-            m @ 1..=59 => write!(f, "{m} min"),
-            m @ 60..=2879 => write!(f, "{} h", m / 60),
-            m => write!(f, "{} days", m / 1440),
-        }
+impl WritePieces for Waited {
+    fn write_pieces(&self, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        let (n, unit) = match self.0 {
+            0 => return f.write_str("just now"),
+            m @ 1..=59 => (m, " min"),
+            m @ 60..=2879 => (m / 60, " h"),
+            m => (m / 1440, " days"),
+        };
+        write_padded(f, u32::try_from(n).unwrap_or(u32::MAX), 1)?;
+        f.write_str(unit)
     }
 }
 
@@ -245,9 +247,12 @@ pub struct DeliverableHref<'a> {
     rest: &'static str,
 }
 
-impl std::fmt::Display for DeliverableHref<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/deliverables/{}{}", self.prefix, self.id, self.rest)
+impl WritePieces for DeliverableHref<'_> {
+    fn write_pieces(&self, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        f.write_str(self.prefix)?;
+        f.write_str("/deliverables/")?;
+        f.write_str(self.id)?;
+        f.write_str(self.rest)
     }
 }
 
@@ -260,24 +265,29 @@ pub struct NarrowedHref<'a> {
     value: &'a str,
 }
 
-impl std::fmt::Display for NarrowedHref<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/reviews", self.prefix)?;
-        let mut sep = '?';
+impl WritePieces for NarrowedHref<'_> {
+    fn write_pieces(&self, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        f.write_str(self.prefix)?;
+        f.write_str("/reviews")?;
+        let mut sep = "?";
         for (key, value) in self.shown.pairs() {
             let value = if key == self.key { self.value } else { value };
             if value.is_empty() {
                 continue;
             }
-            write!(f, "{sep}{key}=")?;
+            f.write_str(sep)?;
+            f.write_str(key)?;
+            f.write_str("=")?;
             for part in url::form_urlencoded::byte_serialize(value.as_bytes()) {
                 f.write_str(part)?;
             }
-            sep = '&';
+            sep = "&";
         }
         Ok(())
     }
 }
+
+written_in_pieces!(Waited, DeliverableHref<'_>, NarrowedHref<'_>);
 
 fn execution_label(s: &str) -> &'static str {
     match ExecutionStatus::parse(s) {
@@ -1138,4 +1148,58 @@ async fn bulk_approve(
         text,
     );
     Ok(see_other(&format!("{}/reviews", prefix(&v))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_in_their_largest_whole_unit() {
+        let now = Utc::now();
+        for (minutes, words) in [
+            (0, "just now"),
+            (1, "1 min"),
+            (59, "59 min"),
+            (60, "1 h"),
+            (2879, "47 h"),
+            (2880, "2 days"),
+            (100_000, "69 days"),
+        ] {
+            let since = now - Duration::minutes(minutes);
+            assert_eq!(waited(since, now).to_string(), words);
+        }
+        // A clock behind the item's creation reads as "just now", never as a negative wait.
+        assert_eq!(
+            waited(now + Duration::minutes(5), now).to_string(),
+            "just now"
+        );
+    }
+
+    #[test]
+    fn narrowing_links_keep_the_other_filters_and_encode_values() {
+        let shown = Shown {
+            status: "approved".into(),
+            agent: "HAI-1".into(),
+            age: "24h".into(),
+            ..Shown::default()
+        };
+        let link = |key, value| {
+            NarrowedHref {
+                prefix: "/admin",
+                shown: &shown,
+                key,
+                value,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            link("agent", "HAI-2"),
+            "/admin/reviews?status=approved&agent=HAI-2&age=24h"
+        );
+        assert_eq!(
+            link("customer", "CUS a&b"),
+            "/admin/reviews?status=approved&customer=CUS+a%26b&agent=HAI-1&age=24h"
+        );
+    }
 }
