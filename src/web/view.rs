@@ -41,21 +41,16 @@ macro_rules! written_in_pieces {
 }
 pub(crate) use written_in_pieces;
 
-/// `n` in decimal, with leading zeros to `width` digits (at most 10).
-pub fn write_padded(dest: &mut dyn Write, n: u32, width: usize) -> std::fmt::Result {
-    let mut digits = [b'0'; 10];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let from = at.min(digits.len() - width.min(digits.len()));
-    dest.write_str(std::str::from_utf8(&digits[from..]).map_err(|_| std::fmt::Error)?)
+/// `n` (0–99) as two digits, from a table: no formatting machinery, no UTF-8 check.
+pub fn write_two_digits(dest: &mut dyn Write, n: u32) -> std::fmt::Result {
+    const PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let at = 2 * n.min(99) as usize;
+    dest.write_str(&PAIRS[at..at + 2])
+}
+
+/// `n` in decimal.
+pub fn write_number(dest: &mut dyn Write, n: u64) -> std::fmt::Result {
+    dest.write_str(itoa::Buffer::new().format(n))
 }
 
 impl Ts {
@@ -66,11 +61,13 @@ impl Ts {
 
     fn write_date(&self, dest: &mut dyn Write) -> std::fmt::Result {
         let t = &self.0;
-        write_padded(dest, t.year().max(0) as u32, 4)?;
+        let year = t.year().clamp(0, 9999) as u32;
+        write_two_digits(dest, year / 100)?;
+        write_two_digits(dest, year % 100)?;
         dest.write_str("-")?;
-        write_padded(dest, t.month(), 2)?;
+        write_two_digits(dest, t.month())?;
         dest.write_str("-")?;
-        write_padded(dest, t.day(), 2)
+        write_two_digits(dest, t.day())
     }
 }
 
@@ -83,11 +80,11 @@ impl WritePieces for Iso {
         let t = &self.0;
         Ts(*t).write_date(dest)?;
         dest.write_str("T")?;
-        write_padded(dest, t.hour(), 2)?;
+        write_two_digits(dest, t.hour())?;
         dest.write_str(":")?;
-        write_padded(dest, t.minute(), 2)?;
+        write_two_digits(dest, t.minute())?;
         dest.write_str(":")?;
-        write_padded(dest, t.second(), 2)?;
+        write_two_digits(dest, t.second())?;
         dest.write_str("Z")
     }
 }
@@ -98,14 +95,18 @@ impl WritePieces for Ts {
         let t = &self.0;
         self.write_date(dest)?;
         dest.write_str(" ")?;
-        write_padded(dest, t.hour(), 2)?;
+        write_two_digits(dest, t.hour())?;
         dest.write_str(":")?;
-        write_padded(dest, t.minute(), 2)?;
+        write_two_digits(dest, t.minute())?;
         dest.write_str(" UTC")
     }
 }
 
 written_in_pieces!(Ts, Iso);
+
+// Digits and fixed punctuation only: nothing in them for HTML escaping to change.
+impl askama::filters::HtmlSafe for Ts {}
+impl askama::filters::HtmlSafe for Iso {}
 
 /// Escapes `s` for HTML and lets it wrap after `.`, `-`, `_`, `/` and before `@` (`<wbr>`), so a
 /// long e-mail address or id in a heading breaks at a sensible point instead of mid-word.

@@ -26,7 +26,7 @@ use super::AppState;
 use super::agents::Viewer;
 use super::forms::Form;
 use super::pages::{PageCtx, flash, render, see_other, wants_fragment, with_query};
-use super::view::{Ts, WritePieces, write_padded, written_in_pieces};
+use super::view::{Ts, WritePieces, write_number, written_in_pieces};
 use crate::domain::deliverable_edits;
 use crate::domain::deliverable_states::{Decision, ExecutionStatus, ReviewStatus};
 use crate::domain::forms::{self, Submitted, Widget};
@@ -84,7 +84,7 @@ impl WritePieces for Waited {
             m @ 60..=2879 => (m / 60, " h"),
             m => (m / 1440, " days"),
         };
-        write_padded(f, u32::try_from(n).unwrap_or(u32::MAX), 1)?;
+        write_number(f, n.unsigned_abs())?;
         f.write_str(unit)
     }
 }
@@ -288,6 +288,12 @@ impl WritePieces for NarrowedHref<'_> {
 }
 
 written_in_pieces!(Waited, DeliverableHref<'_>, NarrowedHref<'_>);
+
+// Digits and fixed words; and a fixed path with URL-encoded values (letters, digits, `*-._+%`):
+// nothing in either for HTML escaping to change. (A deliverable's link holds its id as stored,
+// so it is escaped.)
+impl askama::filters::HtmlSafe for Waited {}
+impl askama::filters::HtmlSafe for NarrowedHref<'_> {}
 
 fn execution_label(s: &str) -> &'static str {
     match ExecutionStatus::parse(s) {
