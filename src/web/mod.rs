@@ -15,6 +15,7 @@ pub mod billing_docs;
 pub mod body;
 pub mod csrf;
 pub mod errors;
+pub mod escape;
 pub mod forms;
 pub mod health;
 pub mod hire;

@@ -104,10 +104,6 @@ impl WritePieces for Ts {
 
 written_in_pieces!(Ts, Iso);
 
-// Digits and fixed punctuation only: nothing in them for HTML escaping to change.
-impl askama::filters::HtmlSafe for Ts {}
-impl askama::filters::HtmlSafe for Iso {}
-
 /// Escapes `s` for HTML and lets it wrap after `.`, `-`, `_`, `/` and before `@` (`<wbr>`), so a
 /// long e-mail address or id in a heading breaks at a sensible point instead of mid-word.
 pub fn breakable(s: &str) -> Safe<String> {

@@ -289,12 +289,6 @@ impl WritePieces for NarrowedHref<'_> {
 
 written_in_pieces!(Waited, DeliverableHref<'_>, NarrowedHref<'_>);
 
-// Digits and fixed words; and a fixed path with URL-encoded values (letters, digits, `*-._+%`):
-// nothing in either for HTML escaping to change. (A deliverable's link holds its id as stored,
-// so it is escaped.)
-impl askama::filters::HtmlSafe for Waited {}
-impl askama::filters::HtmlSafe for NarrowedHref<'_> {}
-
 fn execution_label(s: &str) -> &'static str {
     match ExecutionStatus::parse(s) {
         Some(ExecutionStatus::Executed) => "Executed",
