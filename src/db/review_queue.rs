@@ -47,30 +47,31 @@ impl Item {
 
 /// A listed deliverable as the review queue lists it: what it is, whose, and its state, without
 /// its payload (a queue item's preview is loaded when it is opened), so a page of 50 reads and
-/// sends no payloads.
+/// sends no payloads. Its text is owned (`String`) or read in place from the rows of a page
+/// (`&str`, see [`SummaryRows`]).
 #[derive(Debug, Clone)]
-pub struct Summary {
-    pub id: String,
-    pub hired_agent_id: String,
-    pub customer_id: String,
-    pub title: String,
-    pub review_status: String,
-    pub execution_status: String,
+pub struct Summary<S = String> {
+    pub id: S,
+    pub hired_agent_id: S,
+    pub customer_id: S,
+    pub title: S,
+    pub review_status: S,
+    pub execution_status: S,
     pub created_at: DateTime<Utc>,
-    pub agent_nickname: Option<String>,
-    pub agent_type_id: String,
-    pub agent_type_name: String,
-    pub customer_name: String,
+    pub agent_nickname: Option<S>,
+    pub agent_type_id: S,
+    pub agent_type_name: S,
+    pub customer_name: S,
 }
 
 /// Read by position, in [`SUMMARY`]'s order: by name, each of a page's 561 values cost a hashed
 /// look-up of its column. Unchecked: the statement is ours and fixes each column's type (the
 /// queue's tests read every one of them back), so the per-value type comparison is skipped.
-impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Summary
+impl<'r, R: sqlx::Row, S> sqlx::FromRow<'r, R> for Summary<S>
 where
     usize: sqlx::ColumnIndex<R>,
-    String: sqlx::Decode<'r, R::Database>,
-    Option<String>: sqlx::Decode<'r, R::Database>,
+    S: sqlx::Decode<'r, R::Database>,
+    Option<S>: sqlx::Decode<'r, R::Database>,
     DateTime<Utc>: sqlx::Decode<'r, R::Database>,
 {
     fn from_row(row: &'r R) -> sqlx::Result<Self> {
@@ -90,10 +91,32 @@ where
     }
 }
 
-impl Summary {
+impl<S: AsRef<str>> Summary<S> {
     /// The hired agent's nickname, or its type's name while it has none.
     pub fn agent_name(&self) -> &str {
-        agent_name(self.agent_nickname.as_deref(), &self.agent_type_name)
+        agent_name(
+            self.agent_nickname.as_ref().map(AsRef::as_ref),
+            self.agent_type_name.as_ref(),
+        )
+    }
+}
+
+/// A page of summaries as the database sent them. A page of 50 copied into owned summaries made
+/// 450 strings, each allocated, filled and freed again once the page was written; the page's
+/// items borrow their text from these rows instead ([`SummaryRows::summaries`]).
+pub enum SummaryRows {
+    Postgres(Vec<sqlx::postgres::PgRow>),
+    Sqlite(Vec<sqlx::sqlite::SqliteRow>),
+}
+
+impl SummaryRows {
+    /// The summaries, their text read in place.
+    pub fn summaries(&self) -> sqlx::Result<Vec<Summary<&str>>> {
+        use sqlx::FromRow;
+        match self {
+            SummaryRows::Postgres(rows) => rows.iter().map(Summary::from_row).collect(),
+            SummaryRows::Sqlite(rows) => rows.iter().map(Summary::from_row).collect(),
+        }
     }
 }
 
@@ -189,6 +212,29 @@ pub async fn page(
     let (sql, args) = page_sql(Columns::Whole, f, after, limit);
     let sql = sqlx::AssertSqlSafe(sql);
     on_conn!(c, e => crate::bind_args!(sqlx::query_as(sql), args).fetch_all(e).await)
+}
+
+/// [`page`] as summaries, left in the rows they came in.
+pub async fn summary_rows(
+    c: Conn<'_>,
+    f: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<SummaryRows> {
+    let (sql, args) = page_sql(Columns::Summary, f, after, limit);
+    let sql = sqlx::AssertSqlSafe(sql);
+    Ok(match c {
+        Conn::Postgres(e) => SummaryRows::Postgres(
+            crate::bind_args!(sqlx::query(sql), args)
+                .fetch_all(e)
+                .await?,
+        ),
+        Conn::Sqlite(e) => SummaryRows::Sqlite(
+            crate::bind_args!(sqlx::query(sql), args)
+                .fetch_all(e)
+                .await?,
+        ),
+    })
 }
 
 /// [`page`] as summaries: the same items, without their payloads.

@@ -14,7 +14,7 @@ use crate::domain::deliverable_states::ReviewStatus;
 use crate::error::{AppError, AppResult};
 use crate::service::{generation, hired_agents};
 
-pub use crate::db::review_queue::{Filter, Item, Recent, Summary};
+pub use crate::db::review_queue::{Filter, Item, Recent, Summary, SummaryRows};
 
 /// The badge stops counting here and shows "99+".
 pub const BADGE_CAP: i64 = 100;
@@ -40,7 +40,20 @@ pub async fn page(
     Ok(review_queue::page(c.conn(), &scoped(scope, filter), after, limit).await?)
 }
 
-/// [`page`] as the review queue lists it: summaries without payloads. One statement.
+/// [`page`] as the review queue lists it: summaries without payloads, left in their rows (read
+/// them with [`SummaryRows::summaries`]). One statement.
+pub async fn summary_rows(
+    db: &Db,
+    scope: &Scope,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<SummaryRows> {
+    let mut c = db.acquire().await?;
+    Ok(review_queue::summary_rows(c.conn(), &scoped(scope, filter), after, limit).await?)
+}
+
+/// [`page`] as summaries, owned. One statement.
 pub async fn summaries(
     db: &Db,
     scope: &Scope,

@@ -177,19 +177,19 @@ fn read_query(q: &QueueQuery, v: &Viewer, now: DateTime<Utc>) -> (Filter, Shown)
 
 /// One item of a queue, written into the page straight from its summary (a page of 50 copies
 /// nothing and builds no links ahead: a tenth of the page's cost went to such copies).
-pub struct QueueItem<'a> {
-    pub d: &'a Summary,
+pub struct QueueItem<'a, S = String> {
+    pub d: &'a Summary<S>,
     prefix: &'static str,
     status: ReviewStatus,
     now: DateTime<Utc>,
 }
 
-impl<'a> QueueItem<'a> {
-    fn new(d: &'a Summary, prefix: &'static str, now: DateTime<Utc>) -> Self {
+impl<'a, S: AsRef<str>> QueueItem<'a, S> {
+    fn new(d: &'a Summary<S>, prefix: &'static str, now: DateTime<Utc>) -> Self {
         QueueItem {
             d,
             prefix,
-            status: status_of(&d.review_status),
+            status: status_of(d.review_status.as_ref()),
             now,
         }
     }
@@ -207,7 +207,7 @@ impl<'a> QueueItem<'a> {
     }
 
     pub fn execution_label(&self) -> &'static str {
-        execution_label(&self.d.execution_status)
+        execution_label(self.d.execution_status.as_ref())
     }
 
     pub fn pending(&self) -> bool {
@@ -226,7 +226,7 @@ impl<'a> QueueItem<'a> {
     pub fn href(&self) -> DeliverableHref<'a> {
         DeliverableHref {
             prefix: self.prefix,
-            id: &self.d.id,
+            id: self.d.id.as_ref(),
             rest: "",
         }
     }
@@ -310,7 +310,7 @@ struct QueuePage<'a> {
     can_decide: bool,
     prefix: &'static str,
     f: Shown,
-    items: Vec<QueueItem<'a>>,
+    items: Vec<QueueItem<'a, &'a str>>,
     /// (value, label) of the filters' choices.
     types: std::sync::Arc<Vec<(String, String)>>,
     agents: Vec<(String, String)>,
@@ -360,7 +360,7 @@ async fn queue(
     let now = v.actor.now;
     let (filter, shown) = read_query(&q, &v, now);
     let after = id_param(&q.after);
-    let mut items = review_queue::summaries(
+    let rows = review_queue::summary_rows(
         &state.db,
         &v.scope,
         &filter,
@@ -368,6 +368,7 @@ async fn queue(
         PAGE_SIZE + 1,
     )
     .await?;
+    let mut items = rows.summaries()?;
     let more = items.len() as i64 > PAGE_SIZE;
     items.truncate(PAGE_SIZE as usize);
     let p = prefix(&v);
@@ -375,7 +376,7 @@ async fn queue(
     let next_page = if more {
         items.last().map(|last| {
             let mut pairs = shown.pairs().to_vec();
-            pairs.push(("after", &last.id));
+            pairs.push(("after", last.id));
             with_query(&base, &pairs)
         })
     } else {
@@ -402,7 +403,7 @@ async fn queue(
     let customer_note = filter.customer.as_ref().map(|id| {
         let name = items
             .first()
-            .map(|i| i.customer_name.clone())
+            .map(|i| i.customer_name.to_string())
             .unwrap_or_else(|| id.clone());
         (name, without("customer"))
     });
