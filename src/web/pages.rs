@@ -353,6 +353,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn queries_keep_non_empty_pairs_form_encoded() {
+        assert_eq!(with_query("/x", &[("a", ""), ("b", "")]), "/x");
+        assert_eq!(
+            with_query("/x", &[("a", "1 2"), ("b", ""), ("c", "&=é")]),
+            "/x?a=1+2&c=%26%3D%C3%A9"
+        );
+    }
+
+    #[test]
     fn only_local_paths_are_safe() {
         assert_eq!(
             safe_local_path("/admin/users?q=a").as_deref(),
@@ -439,12 +448,39 @@ impl FormErrors {
 
 /// `path` with the non-empty pairs as its query (a list page's links keep its filters).
 pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        s.append_pair(k, v);
+    QueryHref {
+        path: &[path],
+        pairs,
     }
-    match s.finish() {
-        q if q.is_empty() => path.to_string(),
-        q => format!("{path}?{q}"),
+    .to_string()
+}
+
+/// A path (written in parts) with the non-empty pairs as its form-encoded query, written straight
+/// into a page: [`with_query`] without the string.
+pub struct QueryHref<'a> {
+    pub path: &'a [&'a str],
+    pub pairs: &'a [(&'a str, &'a str)],
+}
+
+impl super::view::WritePieces for QueryHref<'_> {
+    fn write_pieces(&self, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        for part in self.path {
+            f.write_str(part)?;
+        }
+        let mut sep = "?";
+        for (key, value) in self.pairs.iter().filter(|(_, v)| !v.is_empty()) {
+            f.write_str(sep)?;
+            for part in url::form_urlencoded::byte_serialize(key.as_bytes()) {
+                f.write_str(part)?;
+            }
+            f.write_str("=")?;
+            for part in url::form_urlencoded::byte_serialize(value.as_bytes()) {
+                f.write_str(part)?;
+            }
+            sep = "&";
+        }
+        Ok(())
     }
 }
+
+super::view::written_in_pieces!(QueryHref<'_>);

@@ -28,13 +28,13 @@ macro_rules! written_in_pieces {
     ($($t:ident $(<$l:lifetime>)?),* $(,)?) => { $(
         impl askama::FastWritable for $t $(<$l>)? {
             fn write_into(&self, dest: &mut dyn std::fmt::Write, _: &dyn askama::Values) -> askama::Result<()> {
-                Ok(self.write_pieces(dest)?)
+                Ok($crate::web::view::WritePieces::write_pieces(self, dest)?)
             }
         }
 
         impl std::fmt::Display for $t $(<$l>)? {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.write_pieces(f)
+                $crate::web::view::WritePieces::write_pieces(self, f)
             }
         }
     )* };

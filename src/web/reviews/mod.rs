@@ -25,7 +25,7 @@ use self::payload_view::{PayloadView, view};
 use super::AppState;
 use super::agents::Viewer;
 use super::forms::Form;
-use super::pages::{PageCtx, flash, render, see_other, wants_fragment, with_query};
+use super::pages::{PageCtx, QueryHref, flash, render, see_other, wants_fragment, with_query};
 use super::view::{Ts, WritePieces, write_number, written_in_pieces};
 use crate::domain::deliverable_edits;
 use crate::domain::deliverable_states::{Decision, ExecutionStatus, ReviewStatus};
@@ -267,23 +267,15 @@ pub struct NarrowedHref<'a> {
 
 impl WritePieces for NarrowedHref<'_> {
     fn write_pieces(&self, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
-        f.write_str(self.prefix)?;
-        f.write_str("/reviews")?;
-        let mut sep = "?";
-        for (key, value) in self.shown.pairs() {
-            let value = if key == self.key { self.value } else { value };
-            if value.is_empty() {
-                continue;
-            }
-            f.write_str(sep)?;
-            f.write_str(key)?;
-            f.write_str("=")?;
-            for part in url::form_urlencoded::byte_serialize(value.as_bytes()) {
-                f.write_str(part)?;
-            }
-            sep = "&";
+        let pairs = self
+            .shown
+            .pairs()
+            .map(|(key, value)| (key, if key == self.key { self.value } else { value }));
+        QueryHref {
+            path: &[self.prefix, "/reviews"],
+            pairs: &pairs,
         }
-        Ok(())
+        .write_pieces(f)
     }
 }
 
