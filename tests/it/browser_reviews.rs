@@ -62,7 +62,7 @@ async fn a_customer_reviews_and_executes_and_staff_bulk_approve(engine: Engine) 
     // Opening an item's preview loads it in place.
     click(
         &c,
-        &format!("#item-{weekly} details.review-payload summary"),
+        &format!("li:has(a[href$=\"/deliverables/{weekly}\"]) details.review-payload summary"),
     )
     .await;
     see(&c, "Instagram").await;
@@ -71,7 +71,11 @@ async fn a_customer_reviews_and_executes_and_staff_bulk_approve(engine: Engine) 
     assert_no_sideways_scroll(&c).await;
 
     // Approve the daily post with an edited Instagram text.
-    click(&c, &format!("#item-{daily} a.review-open")).await;
+    click(
+        &c,
+        &format!("a.review-open[href$=\"/deliverables/{daily}\"]"),
+    )
+    .await;
     see_at(
         &c,
         &format!("/portal/deliverables/{daily}"),

@@ -249,8 +249,10 @@ async fn staff_filter_the_queue_oldest_first_and_bulk_approve(engine: Engine) {
     let (status, body) = admin.page("/admin/reviews").await;
     assert_eq!(status, StatusCode::OK);
     let (a, b) = (
-        body.find(&format!("id=\"item-{first}\"")).expect("first"),
-        body.find(&format!("id=\"item-{second}\"")).expect("second"),
+        body.find(&format!("/admin/deliverables/{first}\""))
+            .expect("first"),
+        body.find(&format!("/admin/deliverables/{second}\""))
+            .expect("second"),
     );
     assert!(a < b, "oldest first");
     assert!(body.contains("waiting 2 h"), "{body}");
@@ -267,7 +269,7 @@ async fn staff_filter_the_queue_oldest_first_and_bulk_approve(engine: Engine) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Filters: older than an hour leaves the first; another type none; another customer none.
     let (_, body) = admin.page("/admin/reviews?age=1h").await;
-    assert!(body.contains(&first) && !body.contains(&format!("item-{second}")));
+    assert!(body.contains(&first) && !body.contains(&format!("/admin/deliverables/{second}\"")));
     // An item's "only this agent's" and "only this customer's" links keep the filters shown.
     for link in [
         format!("/admin/reviews?agent={agent}&#38;age=1h"),
