@@ -35,6 +35,32 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Several runs as one: every request, error and latency of each (the rate then is their mean).
+    pub fn merge(runs: impl IntoIterator<Item = Outcome>) -> Outcome {
+        let mut all = Outcome {
+            requests: 0,
+            errors: 0,
+            first_error: None,
+            seconds: 0.0,
+            latencies_us: vec![],
+            mean_bytes: 0.0,
+        };
+        let mut bytes = 0.0;
+        for r in runs {
+            all.requests += r.requests;
+            all.errors += r.errors;
+            all.seconds += r.seconds;
+            bytes += r.mean_bytes * r.requests as f64;
+            all.latencies_us.extend(r.latencies_us);
+            if all.first_error.is_none() {
+                all.first_error = r.first_error;
+            }
+        }
+        all.latencies_us.sort_unstable();
+        all.mean_bytes = bytes / all.requests.max(1) as f64;
+        all
+    }
+
     pub fn rate(&self) -> f64 {
         self.requests as f64 / self.seconds
     }

@@ -27,7 +27,7 @@ use sqlx::Connection;
 
 use crate::http::Client;
 use crate::load::{Outcome, Work};
-use crate::report::{EngineReport, ScenarioReport, SchedulerReport};
+use crate::report::{EngineReport, Round, ScenarioReport, SchedulerReport};
 
 /// The hidden first argument that makes this process the agentdesk server itself.
 const SERVE: &str = "__serve-agentdesk";
@@ -56,6 +56,10 @@ struct Args {
     /// Measured seconds per scenario (after the warm-up)
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Runs of each page scenario on PostgreSQL, each followed by its statements replayed alone;
+    /// medians are reported (the machine's speed drifts between runs)
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Warm-up seconds per scenario, not counted
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -302,20 +306,13 @@ impl Server {
 
 /// Resident memory of a process in MB, from /proc.
 /// Puts the CPU seconds of a scenario's measured window into its report, per answered request.
-fn with_cpu(
-    sr: &mut ScenarioReport,
-    cpu: Result<(f64, Option<f64>), tokio::task::JoinError>,
-    answered: u64,
-) {
-    let Ok((server_s, db_s)) = cpu else { return };
+fn print_cpu(name: &str, cpu: Option<(f64, Option<f64>)>, answered: u64) {
+    let Some((server_s, db_s)) = cpu else { return };
     let answered = answered.max(1) as f64;
-    sr.server_cpu_ms = server_s * 1000.0 / answered;
-    sr.db_cpu_ms = db_s.map(|d| d * 1000.0 / answered);
     eprintln!(
-        "{}: CPU per request {:.2} ms server, {} DB",
-        sr.name,
-        sr.server_cpu_ms,
-        sr.db_cpu_ms.map_or("–".into(), |v| format!("{v:.2} ms"))
+        "{name}: CPU per request {:.2} ms server, {} DB",
+        server_s * 1000.0 / answered,
+        db_s.map_or("–".into(), |d| format!("{:.2} ms", d * 1000.0 / answered))
     );
 }
 
@@ -582,39 +579,58 @@ async fn bench_engine(
     let (stop_sampling, sampler) = sample_rss(pid);
     let warmup = Duration::from_secs(args.warmup);
     let duration = Duration::from_secs(args.seconds);
+    // Each page runs `rounds` times, each run followed at once by the database alone on the same
+    // statements, same concurrency, with the server idle (see `ScenarioReport::from_rounds`). All
+    // before the approvals: each approval leaves a dead entry at the head of the pending queue's
+    // index until vacuum, so a replay after them walked thousands of those and measured a slower
+    // database than the pages had (the staff queue's DB-alone rate halved).
     for s in scenarios(&data, &page200) {
         if !wanted(args, s.name) {
             continue;
         }
-        let clients = if s.staff { &mut staff } else { &mut customers };
-        let cpu = tokio::spawn(cpu_over(pid, engine, warmup, duration));
-        let outcome = load::run(clients, s.work.clone(), warmup, duration).await;
-        print_outcome(s.name, &outcome);
-        let mut sr = ScenarioReport::new(s.name, &s.what, s.list, &outcome);
-        with_cpu(&mut sr, cpu.await, outcome.requests);
-        sr.statements = scripts
-            .iter()
-            .find(|(n, _)| n == s.name)
-            .map(|(_, k)| k.statements);
-        rep.scenarios.push(sr);
-    }
-    // The database alone, same statements, same concurrency, with the server idle, and before the
-    // approvals: each approval leaves a dead entry at the head of the pending queue's index until
-    // vacuum, so a replay after them walked thousands of those and measured a slower database than
-    // the pages had (the staff queue's DB-alone rate halved).
-    for (name, script) in &scripts {
-        if name == "approve" || !wanted(args, name) {
-            continue;
-        }
-        match capture::pgbench(&bench.url, script, args.clients, args.seconds).await {
-            Ok(tps) => {
-                eprintln!("{name}: database alone {tps:.0}/s");
-                if let Some(s) = rep.scenarios.iter_mut().find(|s| s.name == *name) {
-                    s.db_only = Some(tps);
+        let script = scripts.iter().find(|(n, _)| n == s.name).map(|(_, k)| k);
+        // Rounds pair a page run with its replay; without a replay (SQLite) one run says it all.
+        let runs = if script.is_some() {
+            args.rounds.max(1)
+        } else {
+            1
+        };
+        let mut rounds = vec![];
+        for _ in 0..runs {
+            let clients = if s.staff { &mut staff } else { &mut customers };
+            let cpu = tokio::spawn(cpu_over(pid, engine, warmup, duration));
+            let outcome = load::run(clients, s.work.clone(), warmup, duration).await;
+            print_outcome(s.name, &outcome);
+            let cpu = cpu.await.ok();
+            print_cpu(s.name, cpu, outcome.requests);
+            let db_only = match script {
+                Some(script) => {
+                    match capture::pgbench(&bench.url, script, args.clients, args.seconds).await {
+                        Ok(tps) => {
+                            eprintln!(
+                                "{}: database alone {tps:.0}/s ({:.0} % of it)",
+                                s.name,
+                                100.0 * outcome.rate() / tps
+                            );
+                            Some(tps)
+                        }
+                        Err(e) => {
+                            eprintln!("{}: pgbench: {e:#}", s.name);
+                            None
+                        }
+                    }
                 }
-            }
-            Err(e) => eprintln!("{name}: pgbench: {e:#}"),
+                None => None,
+            };
+            rounds.push(Round {
+                outcome,
+                cpu,
+                db_only,
+            });
         }
+        let mut sr = ScenarioReport::from_rounds(s.name, &s.what, s.list, rounds);
+        sr.statements = script.map(|k| k.statements);
+        rep.scenarios.push(sr);
     }
 
     // Approvals over distinct pending deliverables, each a transaction with its records.
@@ -627,13 +643,19 @@ async fn bench_engine(
         let cpu = tokio::spawn(cpu_over(pid, engine, warmup, duration));
         let outcome = load::run(&mut staff, approve, warmup, duration).await;
         print_outcome("approve", &outcome);
-        let mut sr = ScenarioReport::new(
+        let cpu = cpu.await.ok();
+        print_cpu("approve", cpu, outcome.requests);
+        // One round: each approval uses up a pending deliverable.
+        let mut sr = ScenarioReport::from_rounds(
             "approve",
             "Approve (form POST) over distinct pending deliverables, staff on behalf",
             false,
-            &outcome,
+            vec![Round {
+                outcome,
+                cpu,
+                db_only: None,
+            }],
         );
-        with_cpu(&mut sr, cpu.await, outcome.requests);
         sr.statements = scripts
             .iter()
             .find(|(n, _)| n == "approve")
