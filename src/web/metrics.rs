@@ -5,8 +5,11 @@
 //! recorder (not the process-global one), so several instances in one process (the tests) never
 //! mix their numbers; clones share it (the server and its scheduler loop).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use metrics::{Counter, Histogram};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
@@ -32,7 +35,17 @@ pub const OUTBOX_FAILED: &str = "agentdesk_outbox_failed_total";
 pub const PURGED: &str = "agentdesk_housekeeping_purged_total";
 
 #[derive(Clone)]
-pub struct Metrics(Arc<PrometheusRecorder>);
+pub struct Metrics {
+    recorder: Arc<PrometheusRecorder>,
+    /// Each route's request series, registered on its first request: later ones count through the
+    /// handles, without building four label strings and looking them up in the recorder.
+    routes: Arc<Mutex<HashMap<String, RouteSeries>>>,
+}
+
+struct RouteSeries {
+    duration: Histogram,
+    requests: HashMap<(&'static str, u16), Counter>,
+}
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,7 +101,10 @@ impl Default for Metrics {
             );
             metrics::describe_counter!(PURGED, "Rows housekeeping removed, by kind.");
         });
-        Metrics(Arc::new(recorder))
+        Metrics {
+            recorder: Arc::new(recorder),
+            routes: Arc::default(),
+        }
     }
 }
 
@@ -96,37 +112,61 @@ impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         // Unknown methods share one series, so odd requests cannot grow memory without bound.
         let method = match method {
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            "GET" => "GET",
+            "HEAD" => "HEAD",
+            "POST" => "POST",
+            "PUT" => "PUT",
+            "PATCH" => "PATCH",
+            "DELETE" => "DELETE",
+            "OPTIONS" => "OPTIONS",
             _ => "OTHER",
         };
-        metrics::with_local_recorder(self.0.as_ref(), || {
-            metrics::counter!(
-                "agentdesk_http_requests_total",
-                "method" => method.to_string(),
-                "route" => route.to_string(),
-                "status" => status.to_string()
-            )
+        let recorder = self.recorder.as_ref();
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if !routes.contains_key(route) {
+            let duration = metrics::with_local_recorder(
+                recorder,
+                || metrics::histogram!("agentdesk_http_request_duration_seconds", "route" => route.to_string()),
+            );
+            let series = RouteSeries {
+                duration,
+                requests: HashMap::new(),
+            };
+            routes.insert(route.to_string(), series);
+        }
+        let series = routes.get_mut(route).expect("registered above");
+        series
+            .requests
+            .entry((method, status))
+            .or_insert_with(|| {
+                metrics::with_local_recorder(recorder, || {
+                    metrics::counter!(
+                        "agentdesk_http_requests_total",
+                        "method" => method,
+                        "route" => route.to_string(),
+                        "status" => status.to_string()
+                    )
+                })
+            })
             .increment(1);
-            metrics::histogram!("agentdesk_http_request_duration_seconds", "route" => route.to_string())
-                .record(elapsed.as_secs_f64());
-        });
+        series.duration.record(elapsed.as_secs_f64());
     }
 
     /// Runs `record` against this application's recorder: the `metrics` macros inside it count
     /// here (the job runner records a pass this way).
     pub fn record(&self, record: impl FnOnce()) {
-        metrics::with_local_recorder(self.0.as_ref(), record);
+        metrics::with_local_recorder(self.recorder.as_ref(), record);
     }
 
     /// The text exposition format, with the pool's connections as they are now.
     pub fn render(&self, pool: (u32, usize)) -> String {
         let (size, idle) = pool;
-        metrics::with_local_recorder(self.0.as_ref(), || {
+        metrics::with_local_recorder(self.recorder.as_ref(), || {
             metrics::gauge!("agentdesk_db_pool_connections", "state" => "idle").set(idle as f64);
             metrics::gauge!("agentdesk_db_pool_connections", "state" => "in_use")
                 .set((size as usize).saturating_sub(idle) as f64);
         });
-        self.0.handle().render()
+        self.recorder.handle().render()
     }
 }
 
@@ -136,31 +176,39 @@ mod tests {
 
     #[test]
     fn counts_and_buckets() {
+        fn shows(text: &str, line: &str) {
+            assert!(text.contains(line), "{line} missing in:\n{text}");
+        }
+        const LOGIN_200: &str =
+            "agentdesk_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"}";
         let m = Metrics::default();
         m.observe("GET", "/login", 200, Duration::from_millis(3));
         m.observe("GET", "/login", 200, Duration::from_millis(300));
         m.observe("BREW", "/login", 405, Duration::from_millis(1));
         let text = m.render((3, 1));
-        assert!(
-            text.contains(
-                "agentdesk_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 2"
-            ),
-            "{text}"
+        shows(&text, &format!("{LOGIN_200} 2"));
+        shows(&text, "method=\"OTHER\"");
+        shows(
+            &text,
+            "agentdesk_http_request_duration_seconds_bucket{route=\"/login\",le=\"0.005\"} 2",
         );
-        assert!(text.contains("method=\"OTHER\""), "{text}");
-        assert!(
-            text.contains(
-                "agentdesk_http_request_duration_seconds_bucket{route=\"/login\",le=\"0.005\"} 2"
-            ),
-            "{text}"
+        shows(
+            &text,
+            "agentdesk_http_request_duration_seconds_count{route=\"/login\"} 3",
         );
-        assert!(
-            text.contains("agentdesk_http_request_duration_seconds_count{route=\"/login\"} 3"),
-            "{text}"
+        shows(&text, "agentdesk_db_pool_connections{state=\"in_use\"} 2");
+        // A route's series are registered once; what is counted after a scrape is in the next one.
+        m.observe("GET", "/login", 200, Duration::from_millis(2));
+        m.observe("GET", "/login", 303, Duration::from_millis(2));
+        let text = m.render((3, 1));
+        shows(&text, &format!("{LOGIN_200} 3"));
+        shows(
+            &text,
+            "agentdesk_http_requests_total{method=\"GET\",route=\"/login\",status=\"303\"} 1",
         );
-        assert!(
-            text.contains("agentdesk_db_pool_connections{state=\"in_use\"} 2"),
-            "{text}"
+        shows(
+            &text,
+            "agentdesk_http_request_duration_seconds_count{route=\"/login\"} 5",
         );
     }
 }
