@@ -7,6 +7,7 @@ use sqlx::types::Json;
 
 use std::collections::{BTreeSet, HashSet};
 
+use super::hired_agents::{HiredAgent, agent_columns, from_hired_agents};
 use super::{Arg, Conn};
 use crate::on_conn;
 
@@ -280,9 +281,49 @@ pub struct Deliverable {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, hired_agent_id, customer_id, goal_instance_id, goal_template_id, period_key, title, \
-    payload, review_status, review_notes, approval_id, decided_at, edited_payload, execution_status, executed_at, \
-    created_at, updated_at";
+/// A [`Deliverable`]'s columns, each after `$p` (a table's alias, or nothing).
+macro_rules! deliverable_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "hired_agent_id, ",
+            $p,
+            "customer_id, ",
+            $p,
+            "goal_instance_id, ",
+            $p,
+            "goal_template_id, ",
+            $p,
+            "period_key, ",
+            $p,
+            "title, ",
+            $p,
+            "payload, ",
+            $p,
+            "review_status, ",
+            $p,
+            "review_notes, ",
+            $p,
+            "approval_id, ",
+            $p,
+            "decided_at, ",
+            $p,
+            "edited_payload, ",
+            $p,
+            "execution_status, ",
+            $p,
+            "executed_at, ",
+            $p,
+            "created_at, ",
+            $p,
+            "updated_at"
+        )
+    };
+}
+
+const COLUMNS: &str = deliverable_columns!("");
 
 /// The statement of [`get`]: `$1` the deliverable, and `$2` the customer when `customer`.
 pub fn get_sql(customer: bool) -> String {
@@ -304,6 +345,49 @@ pub async fn get(
         Some(cu) => {
             on_conn!(c, e => sqlx::query_as(sql).bind(id).bind(cu).fetch_optional(e).await)
         }
+        None => on_conn!(c, e => sqlx::query_as(sql).bind(id).fetch_optional(e).await),
+    }
+}
+
+/// A deliverable with its hired agent, read in one statement (a deliverable's page, a decision).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WithAgent {
+    #[sqlx(flatten)]
+    pub deliverable: Deliverable,
+    #[sqlx(flatten)]
+    pub agent: HiredAgent,
+}
+
+/// The statement of [`with_agent`]: `$1` the deliverable, and `$2` the customer when `customer`.
+pub fn with_agent_sql(customer: bool) -> &'static str {
+    const SQL: &str = concat!(
+        "SELECT ",
+        deliverable_columns!("d."),
+        ", ",
+        agent_columns!(),
+        from_hired_agents!(),
+        " JOIN deliverables d ON d.hired_agent_id = h.id WHERE d.id = $1"
+    );
+    const OF_CUSTOMER: &str = concat!(
+        "SELECT ",
+        deliverable_columns!("d."),
+        ", ",
+        agent_columns!(),
+        from_hired_agents!(),
+        " JOIN deliverables d ON d.hired_agent_id = h.id WHERE d.id = $1 AND d.customer_id = $2"
+    );
+    if customer { OF_CUSTOMER } else { SQL }
+}
+
+/// One deliverable and its hired agent; with `customer` set, only if it belongs to that customer.
+pub async fn with_agent(
+    c: Conn<'_>,
+    id: &str,
+    customer: Option<&str>,
+) -> sqlx::Result<Option<WithAgent>> {
+    let sql = with_agent_sql(customer.is_some());
+    match customer {
+        Some(cu) => on_conn!(c, e => sqlx::query_as(sql).bind(id).bind(cu).fetch_optional(e).await),
         None => on_conn!(c, e => sqlx::query_as(sql).bind(id).fetch_optional(e).await),
     }
 }

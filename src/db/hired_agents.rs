@@ -8,8 +8,11 @@ use sqlx::types::Json;
 use super::Conn;
 use crate::on_conn;
 
+/// The columns that could collide with a joined row's (a deliverable's, say) are named
+/// `hired_agent_id`, `agent_created_at` and `agent_updated_at` (see [`agent_columns!`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HiredAgent {
+    #[sqlx(rename = "hired_agent_id")]
     pub id: String,
     pub subscription_id: String,
     pub customer_id: String,
@@ -30,7 +33,9 @@ pub struct HiredAgent {
     pub trial_end_at: Option<DateTime<Utc>>,
     pub trial_ended_at: Option<DateTime<Utc>>,
     pub row_version: i64,
+    #[sqlx(rename = "agent_created_at")]
     pub created_at: DateTime<Utc>,
+    #[sqlx(rename = "agent_updated_at")]
     pub updated_at: DateTime<Utc>,
     /// From the subscription, the version and the customer.
     pub subscription_status: String,
@@ -80,15 +85,27 @@ macro_rules! from_hired_agents {
          JOIN customers c ON c.id = h.customer_id"
     };
 }
+pub(crate) use from_hired_agents;
+
+/// A [`HiredAgent`]'s columns but its id and customer, which a joined deliverable's row carries
+/// as `hired_agent_id` and `customer_id` already; its times are aliased so they never collide.
+macro_rules! agent_columns {
+    () => {
+        "h.subscription_id, h.agent_id, h.agent_type_id, \
+        h.agent_type_version, h.nickname, h.theme, h.config, h.configured, h.goals_completed, h.goals_confirmed, \
+        h.active, h.paused, h.paused_at, h.trial_status, h.trial_start_at, h.trial_end_at, h.trial_ended_at, \
+        h.row_version, h.created_at AS agent_created_at, h.updated_at AS agent_updated_at, \
+        s.status AS subscription_status, s.ended_at AS subscription_ended_at, v.display_name, \
+        c.name AS customer_name, \
+        (SELECT COUNT(*) FROM goal_instances g WHERE g.hired_agent_id = h.id AND g.enabled = TRUE \
+         AND g.deleted_at IS NULL) AS enabled_goals"
+    };
+}
+pub(crate) use agent_columns;
 
 pub const SELECT: &str = concat!(
-    "SELECT h.id, h.subscription_id, h.customer_id, h.agent_id, h.agent_type_id, \
-    h.agent_type_version, h.nickname, h.theme, h.config, h.configured, h.goals_completed, h.goals_confirmed, \
-    h.active, h.paused, h.paused_at, h.trial_status, h.trial_start_at, h.trial_end_at, h.trial_ended_at, \
-    h.row_version, h.created_at, h.updated_at, s.status AS subscription_status, \
-    s.ended_at AS subscription_ended_at, v.display_name, c.name AS customer_name, \
-    (SELECT COUNT(*) FROM goal_instances g WHERE g.hired_agent_id = h.id AND g.enabled = TRUE \
-     AND g.deleted_at IS NULL) AS enabled_goals",
+    "SELECT h.id AS hired_agent_id, h.customer_id, ",
+    agent_columns!(),
     from_hired_agents!()
 );
 

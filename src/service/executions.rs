@@ -43,13 +43,11 @@ pub async fn execute(
     deliverable_id: &str,
     approval_id: Option<&str>,
 ) -> AppResult<Outcome> {
-    let d = {
-        let mut c = db.acquire().await?;
-        deliverables::get(c.conn(), deliverable_id, scope.customer())
-            .await?
-            .ok_or(AppError::NotFound)?
-    };
-    let agent = hired_agents::get(db, settings, scope, &d.hired_agent_id, actor.now).await?;
+    let deliverables::WithAgent {
+        deliverable: d,
+        agent,
+    } = hired_agents::deliverable_with_agent(db, settings, scope, deliverable_id, actor.now)
+        .await?;
     let definition = hired_agents::definition_of(db, &agent).await?;
     let actor = actor.clone().on_behalf_if_staff(scope, &d.customer_id);
     let payload = d

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::audit::{self, Change};
+use crate::db::deliverables;
 use crate::db::hired_agents::{self, Edited, Goal, HiredAgent, NewHiredAgent};
 use crate::db::subscriptions;
 use crate::db::{Conn, Db};
@@ -111,6 +112,24 @@ pub async fn get(
         .ok_or(AppError::NotFound)?;
     check_retained(&h, settings, now)?;
     Ok(h)
+}
+
+/// A deliverable the scope may see with its hired agent, in one statement: 404 outside the scope,
+/// 410 past its agent's retention at `now` (reviews stay possible within the retention of an
+/// ended subscription, as in Phase 1).
+pub async fn deliverable_with_agent(
+    db: &Db,
+    settings: &BillingSettings,
+    scope: &Scope,
+    deliverable_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<deliverables::WithAgent> {
+    let mut c = db.acquire().await?;
+    let found = deliverables::with_agent(c.conn(), deliverable_id, scope.customer())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_retained(&found.agent, settings, now)?;
+    Ok(found)
 }
 
 /// The hired agent of a subscription the scope may see (`None` before its first save).

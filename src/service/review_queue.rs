@@ -11,7 +11,7 @@ use crate::db::review_queue;
 use crate::domain::actor::Scope;
 use crate::domain::billing::settings::BillingSettings;
 use crate::domain::deliverable_states::ReviewStatus;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::{generation, hired_agents};
 
 pub use crate::db::review_queue::{Filter, Item, Recent, Summary, SummaryRows};
@@ -137,8 +137,8 @@ pub struct Detail {
 }
 
 /// One deliverable the scope may see (404 otherwise; 410 past its agent's retention at `now`),
-/// with its decision, denials, execution log and hand-overs: two statements for one waiting for
-/// review, three once decided, six once approved.
+/// with its decision, denials, execution log and hand-overs: one statement for one waiting for
+/// review, two once decided, five once approved.
 pub async fn detail(
     db: &Db,
     settings: &BillingSettings,
@@ -146,13 +146,8 @@ pub async fn detail(
     id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Detail> {
-    let deliverable = {
-        let mut c = db.acquire().await?;
-        deliverables::get(c.conn(), id, scope.customer())
-            .await?
-            .ok_or(AppError::NotFound)?
-    };
-    let agent = hired_agents::get(db, settings, scope, &deliverable.hired_agent_id, now).await?;
+    let deliverables::WithAgent { deliverable, agent } =
+        hired_agents::deliverable_with_agent(db, settings, scope, id, now).await?;
     // What cannot exist yet is not asked for: a decision record only once decided, and
     // denials, runs and hand-overs only for an approved deliverable (the execution gate lets
     // nothing else through).

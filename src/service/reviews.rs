@@ -99,14 +99,11 @@ pub async fn decide(
     input: &DecisionInput,
 ) -> AppResult<Decided> {
     let notes = notes_of(input)?;
-    let d = {
-        let mut c = db.acquire().await?;
-        deliverables::get(c.conn(), deliverable_id, scope.customer())
-            .await?
-            .ok_or(AppError::NotFound)?
-    };
-    // Reviews stay possible within the retention of an ended subscription (as in Phase 1).
-    let agent = hired_agents::get(db, settings, scope, &d.hired_agent_id, actor.now).await?;
+    let deliverables::WithAgent {
+        deliverable: d,
+        agent,
+    } = hired_agents::deliverable_with_agent(db, settings, scope, deliverable_id, actor.now)
+        .await?;
     let edited = match (input.decision, &input.edits) {
         (Decision::ApproveWithEdits, Some(e)) => Some(edited_payload(&d, &agent.config.0, e)?),
         (Decision::ApproveWithEdits, None) => {

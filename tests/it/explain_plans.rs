@@ -600,7 +600,7 @@ async fn statements(db: &Db, p: &Picks, now: DateTime<Utc>) -> Vec<Checked> {
         .bind(text(&p.agent))
         .bind(Val::Int(3)),
     );
-    // A deliverable's page (and the API's detail).
+    // A deliverable's page, the API's detail and a decision (with its agent); an execution's re-read.
     out.push(
         Checked::new("deliverable", "staff", deliverables::get_sql(false)).bind(text(&p.executed)),
     );
@@ -608,6 +608,23 @@ async fn statements(db: &Db, p: &Picks, now: DateTime<Utc>) -> Vec<Checked> {
         Checked::new("deliverable", "customer", deliverables::get_sql(true))
             .bind(text(&p.executed))
             .bind(text(&p.customer)),
+    );
+    out.push(
+        Checked::new(
+            "deliverable with its agent",
+            "staff",
+            deliverables::with_agent_sql(false),
+        )
+        .bind(text(&p.executed)),
+    );
+    out.push(
+        Checked::new(
+            "deliverable with its agent",
+            "customer",
+            deliverables::with_agent_sql(true),
+        )
+        .bind(text(&p.executed))
+        .bind(text(&p.customer)),
     );
     for (query, sql) in [
         ("deliverable's approval", deliverables::APPROVAL_OF_SQL),
