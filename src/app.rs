@@ -202,8 +202,10 @@ fn run(
             .app_data(aw::FormConfig::default().limit(body_limit))
             .configure(crate::web::routes)
             .default_service(aw::to(crate::web::not_found))
-            // Listed innermost first: CSRF needs the session, errors are rendered with the session
-            // and correlation id in place, `observe` sees every final response.
+            // Listed innermost first: flash messages ride on the handlers' answers, CSRF needs the
+            // session, errors are rendered with the session and correlation id in place, `observe`
+            // sees every final response.
+            .wrap(from_fn(crate::web::flash::carry))
             .wrap(from_fn(csrf_guard))
             .wrap(sessions)
             .wrap(from_fn(refuse_unsafe_text))

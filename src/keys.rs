@@ -27,6 +27,8 @@ pub struct Keys {
     seal: [u8; 32],
     /// Encrypts customers' stored credentials (see `seal_credential`).
     credentials: [u8; 32],
+    /// Encrypts the flash-message cookie (see `seal_flash`).
+    flash: [u8; 32],
 }
 
 impl Keys {
@@ -47,11 +49,15 @@ impl Keys {
         let mut credentials = [0u8; 32];
         hk.expand(b"stored customer credentials", &mut credentials)
             .expect("32 bytes is a valid HKDF length");
+        let mut flash = [0u8; 32];
+        hk.expand(b"flash message cookie", &mut flash)
+            .expect("32 bytes is a valid HKDF length");
         Keys {
             cookie: actix_web::cookie::Key::from(&cookie),
             csrf,
             seal,
             credentials,
+            flash,
         }
     }
 
@@ -66,6 +72,17 @@ impl Keys {
     /// with another key, or altered.
     pub fn open(&self, context: &str, sealed: &str) -> Option<String> {
         aead_open(&self.seal, context, sealed)
+    }
+
+    /// Seals the flash messages' cookie value (URL-safe, so cookie-safe): its text stays private and
+    /// nobody else can make one.
+    pub fn seal_flash(&self, messages: &str) -> String {
+        aead_seal(&self.flash, "flash", messages)
+    }
+
+    /// What `seal_flash` sealed; `None` when altered or sealed with another key.
+    pub fn open_flash(&self, sealed: &str) -> Option<String> {
+        aead_open(&self.flash, "flash", sealed)
     }
 
     /// Encrypts a customer's credential for storage: AES-256-GCM with a random nonce, bound to the

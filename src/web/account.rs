@@ -5,7 +5,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
@@ -107,6 +107,7 @@ struct TokenForm {
 
 async fn create_token(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: Session,
     user: SignedIn,
     ctx: PageCtx,
@@ -138,7 +139,7 @@ async fn create_token(
             // token crosses the redirect sealed in the session and is shown once.
             one_time::stash(&session, &state.keys, &new_token_slot(user.user.id), &token);
             flash(
-                &session,
+                &req,
                 "success",
                 format!(
                     "Token “{}” created. Copy it now: it is shown only this once.",
@@ -165,12 +166,12 @@ async fn create_token(
 
 async fn revoke_token(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: SignedIn,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let audit = user.actor.clone();
     let t = tokens::revoke_token(&state.db, &audit, path.into_inner(), Some(user.user.id)).await?;
-    flash(&session, "success", format!("Token “{}” revoked.", t.name));
+    flash(&req, "success", format!("Token “{}” revoked.", t.name));
     Ok(see_other("/account/tokens"))
 }

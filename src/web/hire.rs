@@ -6,9 +6,8 @@
 //! Statements per request, besides the session: the form 1 (published types); the summary 1 + 2
 //! (the version, the customer); confirming 1 read + 1 transaction.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -217,7 +216,7 @@ struct Place {
 
 async fn confirm(
     state: &AppState,
-    session: &Session,
+    req: &HttpRequest,
     ctx: PageCtx,
     actor: &Actor,
     customer_id: &str,
@@ -242,7 +241,7 @@ async fn confirm(
         Ok(done) => {
             if !done.replayed {
                 flash(
-                    session,
+                    req,
                     "success",
                     "Hired. Your subscription is active; the invoice and receipt are below.",
                 );
@@ -322,7 +321,7 @@ async fn portal_form(
 
 async fn portal_confirm(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: CustomerUser,
     ctx: PageCtx,
     Form(form): Form<HireForm>,
@@ -330,7 +329,7 @@ async fn portal_confirm(
     let id = own_customer(&user)?;
     confirm(
         &state,
-        &session,
+        &req,
         ctx,
         &user.actor,
         &id,
@@ -366,7 +365,7 @@ async fn admin_form(
 
 async fn admin_confirm(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     staff: Staff,
     ctx: PageCtx,
     path: web::Path<String>,
@@ -377,7 +376,7 @@ async fn admin_confirm(
     let action = format!("/admin/customers/{}/hire", c.id);
     confirm(
         &state,
-        &session,
+        &req,
         ctx,
         &actor,
         &customer_id,

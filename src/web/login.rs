@@ -134,7 +134,7 @@ async fn login_submit(
             let target = if user.must_change_password {
                 "/account/password".to_string()
             } else {
-                flash(&session, "success", "Signed in.");
+                flash(&req, "success", "Signed in.");
                 if next.is_empty() {
                     user.role.home().to_string()
                 } else {
@@ -242,6 +242,7 @@ struct PasswordForm {
 
 async fn password_submit(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: Session,
     user: SignedIn,
     ctx: PageCtx,
@@ -268,7 +269,7 @@ async fn password_submit(
             // Every other session was ended; this one continues under a new key and token.
             start_signed_in_session(&session, updated.id)?;
             flash(
-                &session,
+                &req,
                 "success",
                 "Your password was changed. Other sessions were signed out.",
             );

@@ -16,6 +16,7 @@ pub mod body;
 pub mod csrf;
 pub mod errors;
 pub mod escape;
+pub mod flash;
 pub mod forms;
 pub mod health;
 pub mod hire;

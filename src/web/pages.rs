@@ -2,37 +2,19 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use actix_session::{Session, SessionExt};
+use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
-use serde::{Deserialize, Serialize};
 
 use super::auth::{AuthVia, Principal, principal_of};
 use super::session_store::WAITING_KEY;
 use crate::domain::roles::Role;
 use crate::error::AppError;
 
-pub const FLASH_KEY: &str = "flash";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Flash {
-    /// `success`, `info` or `error`.
-    pub kind: String,
-    pub text: String,
-}
-
-/// Queues a message for the next page this session sees.
-pub fn flash(session: &Session, kind: &str, text: impl Into<String>) {
-    let mut list: Vec<Flash> = session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
-    list.push(Flash {
-        kind: kind.into(),
-        text: text.into(),
-    });
-    let _ = session.insert(FLASH_KEY, list);
-}
+pub use super::flash::{Flash, flash};
 
 /// The signed-in user as the layout shows them.
 #[derive(Debug, Clone)]
@@ -204,16 +186,8 @@ impl FromRequest for PageCtx {
         let req = req.clone();
         Box::pin(async move {
             let principal = principal_of(&req).await?;
-            let session = req.get_session();
             let csrf = super::csrf::token_for(&req);
-            // Removing marks the session changed (a write): only when there is something to show.
-            let flashes: Vec<Flash> = match session.get::<Vec<Flash>>(FLASH_KEY) {
-                Ok(Some(list)) => {
-                    session.remove(FLASH_KEY);
-                    list
-                }
-                _ => vec![],
-            };
+            let flashes = super::flash::take(&req);
             // The reviews link counts what waits in the user's scope (one capped statement) on the
             // pages one navigates to. A form's POST mostly answers with a redirect, where the count
             // would be thrown away; a form shown again with its errors loads it afterwards.

@@ -5,9 +5,8 @@
 //! Statements per request, besides the session: the page 4 (subscription, orders, invoices,
 //! receipts, its hired agent), for staff 6 (its history); cancel/undo 1 transaction.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::AppState;
@@ -157,7 +156,7 @@ struct Asker<'a> {
 
 async fn set_cancel(
     state: &AppState,
-    session: &Session,
+    req: &HttpRequest,
     asker: Asker<'_>,
     id: &str,
     cancel: bool,
@@ -182,7 +181,7 @@ async fn set_cancel(
     } else {
         format!("Cancellation undone: {} renews on {end}.", sub.display_name)
     };
-    flash(session, "success", text);
+    flash(req, "success", text);
     Ok(see_other(&format!("{base}/subscriptions/{id}")))
 }
 
@@ -224,13 +223,13 @@ async fn admin_page(
 
 async fn portal_cancel(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: CustomerUser,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     set_cancel(
         &state,
-        &session,
+        &req,
         Asker {
             principal: &user,
             actor: &user.actor,
@@ -245,13 +244,13 @@ async fn portal_cancel(
 
 async fn portal_undo(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: CustomerUser,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     set_cancel(
         &state,
-        &session,
+        &req,
         Asker {
             principal: &user,
             actor: &user.actor,
@@ -266,13 +265,13 @@ async fn portal_undo(
 
 async fn admin_cancel(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: Staff,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     set_cancel(
         &state,
-        &session,
+        &req,
         Asker {
             principal: &user,
             actor: &user.actor,
@@ -287,13 +286,13 @@ async fn admin_cancel(
 
 async fn admin_undo(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: Staff,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     set_cancel(
         &state,
-        &session,
+        &req,
         Asker {
             principal: &user,
             actor: &user.actor,

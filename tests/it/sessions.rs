@@ -14,6 +14,7 @@ both_engines!(
     sessions_expire_when_idle_and_at_their_absolute_limit,
     session_key_changes_at_sign_in,
     sessions_are_shared_by_instances_on_one_database,
+    flash_messages_ride_a_sealed_cookie_not_the_session,
 );
 
 async fn csrf_missing_or_wrong_is_forbidden(engine: Engine) {
@@ -350,5 +351,80 @@ async fn signing_out_everywhere_ends_every_session(engine: Engine) {
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'logout_everywhere'")
             .await,
         1
+    );
+}
+
+/// The flash cookie's `Set-Cookie` line of an answer, if it has one.
+fn flash_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("agentdesk_flash="))
+        .map(str::to_string)
+}
+
+/// A form's message ("Created …") is shown once, on the next page, in the order the forms were sent;
+/// it crosses the redirect sealed in a cookie of its own, so the session row is not written for it;
+/// a cookie nobody sealed shows nothing and is removed.
+async fn flash_messages_ride_a_sealed_cookie_not_the_session(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    const SESSION: &str = "SELECT CAST(state AS TEXT) || '|' || CAST(expires_at AS TEXT) \
+                           FROM sessions WHERE user_id IS NOT NULL";
+    let admin = app.admin().await;
+    let token = admin.csrf().await;
+    let session_before = app.text(SESSION).await;
+    // Two forms before any page is shown (two tabs, say): both messages wait.
+    for name in ["First Clinic", "<b>Second</b> Clinic"] {
+        let res = admin
+            .post_raw(
+                "/admin/customers",
+                &[
+                    ("name", name),
+                    ("email", "desk@clinic.example"),
+                    ("billing_address", "12 MG Road, Pune 411001"),
+                    ("_csrf", &token),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let cookie = flash_cookie(&res).expect("the message rides a cookie");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(!cookie.contains("Clinic"), "its text is sealed: {cookie}");
+    }
+    assert_eq!(
+        app.text(SESSION).await,
+        session_before,
+        "a message writes nothing to the session"
+    );
+    let res = admin.get("/admin/customers").await;
+    assert!(
+        flash_cookie(&res).is_some_and(|c| c.contains("Max-Age=0")),
+        "the page that shows the messages removes them"
+    );
+    let page = res.text().await.unwrap();
+    let first = page.find("Created First Clinic.").expect("first message");
+    let second = page
+        .find("Created &#60;b&#62;Second&#60;/b&#62; Clinic.")
+        .expect("second message, escaped");
+    assert!(first < second, "in the order the forms were sent");
+    assert!(!page.contains("<b>Second</b>"));
+    let (_, again) = admin.page("/admin/customers").await;
+    assert!(!again.contains("Created First Clinic."), "shown once");
+
+    // A cookie this server did not seal is ignored, and removed.
+    let forged = format!(
+        "{}; agentdesk_flash=W3sia2luZCI6ImVycm9yIiwidGV4dCI6ImZvcmdlZCJ9XQ",
+        admin.cookie_header()
+    );
+    let res = get_with_cookie(&app.base, "/admin/customers", &forged).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(flash_cookie(&res).is_some_and(|c| c.contains("Max-Age=0")));
+    let page = res.text().await.unwrap();
+    assert!(
+        !page.contains("forged") && !page.contains("class=\"flash"),
+        "{page}"
     );
 }

@@ -4,9 +4,8 @@
 //! Statements per request, besides the session (one statement, with its user): the form 1 (every
 //! version, for "copy from"); creating 1 transaction; publish and retire 1 read + 1 transaction.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use serde_json::json;
@@ -88,7 +87,7 @@ pub(super) async fn new_form(
 /// Creates a draft: empty, or copied from an existing version.
 pub(super) async fn create(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     ctx: PageCtx,
     Form(form): Form<NewForm>,
@@ -115,7 +114,7 @@ pub(super) async fn create(
     let errors = match result {
         Ok(v) => {
             flash(
-                &session,
+                &req,
                 "success",
                 format!("Draft {} created. Edit it, then publish it.", v.row.id),
             );
@@ -164,7 +163,7 @@ pub(super) async fn create(
 
 async fn change_status(
     state: &AppState,
-    session: &Session,
+    req: &HttpRequest,
     admin: &Admin,
     type_id: &str,
     version: &str,
@@ -178,7 +177,7 @@ async fn change_status(
             } else {
                 format!("{} is retired: no new hires; existing ones keep running.", v.row.id)
             };
-            flash(session, "success", msg);
+            flash(req, "success", msg);
             Ok(see_other(&format!("/admin/agent-types/{type_id}/versions/{version}")))
         }
         Err(AppError::Invalid { violations, .. }) => Err(AppError::Invalid {
@@ -191,20 +190,20 @@ async fn change_status(
 
 pub(super) async fn publish(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (t, v) = path.into_inner();
-    change_status(&state, &session, &admin, &t, &v, PUBLISHED).await
+    change_status(&state, &req, &admin, &t, &v, PUBLISHED).await
 }
 
 pub(super) async fn retire(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (t, v) = path.into_inner();
-    change_status(&state, &session, &admin, &t, &v, RETIRED).await
+    change_status(&state, &req, &admin, &t, &v, RETIRED).await
 }

@@ -6,9 +6,8 @@
 //! change and its audit entry; only the read when nothing changed), then the page; refused input 1
 //! (the stored name for the heading), then the form again.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::error::AppError;
@@ -135,7 +134,7 @@ async fn edit_form(
 
 async fn save(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     staff: StaffWriter,
     ctx: PageCtx,
     path: web::Path<String>,
@@ -150,7 +149,7 @@ async fn save(
             } else {
                 "Nothing changed.".to_string()
             };
-            flash(&session, "success", message);
+            flash(&req, "success", message);
             Ok(see_other(&format!("/admin/customers/{id}")))
         }
         Err(errors) => {

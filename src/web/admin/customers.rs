@@ -6,7 +6,6 @@
 //! indexed search, keyset-paginated); the CSV export 1 per 500 customers; the GSTIN check none;
 //! creating 1 transaction with its audit entry.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -259,14 +258,14 @@ async fn new_form(_staff: StaffWriter, ctx: PageCtx) -> Result<HttpResponse, App
 
 async fn create(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     staff: StaffWriter,
     ctx: PageCtx,
     Form(form): Form<CustomerInput>,
 ) -> Result<HttpResponse, AppError> {
     match FormErrors::from_result(customers::create(&state.db, &staff.actor, &form).await)? {
         Ok(c) => {
-            flash(&session, "success", format!("Created {}.", c.name));
+            flash(&req, "success", format!("Created {}.", c.name));
             Ok(see_other(&format!("/admin/customers/{}", c.id)))
         }
         Err(errors) => render(

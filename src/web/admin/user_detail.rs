@@ -7,7 +7,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -103,7 +103,7 @@ async fn detail(
 /// After a change: back to the user's page with a message, or the page again with the form's errors.
 async fn after_change<T>(
     state: &AppState,
-    session: &Session,
+    req: &HttpRequest,
     ctx: PageCtx,
     id: i64,
     result: Result<T, AppError>,
@@ -111,7 +111,7 @@ async fn after_change<T>(
 ) -> Result<HttpResponse, AppError> {
     match result {
         Ok(v) => {
-            flash(session, "success", message(&v));
+            flash(req, "success", message(&v));
             Ok(see_other(&format!("/admin/users/{id}")))
         }
         Err(AppError::Invalid { violations, .. }) => {
@@ -132,7 +132,7 @@ struct RoleForm {
 
 async fn change_role(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     ctx: PageCtx,
     path: web::Path<i64>,
@@ -149,7 +149,7 @@ async fn change_role(
             accounts::change_role(&state.db, &audit, id, role, Some(form.customer_id)).await
         }
     };
-    after_change(&state, &session, ctx, id, result, |u| {
+    after_change(&state, &req, ctx, id, result, |u| {
         format!("{} is now {}.", u.email, u.role.label())
     })
     .await
@@ -157,7 +157,7 @@ async fn change_role(
 
 async fn set_disabled(
     state: &AppState,
-    session: &Session,
+    req: &HttpRequest,
     admin: &Admin,
     id: i64,
     disabled: bool,
@@ -169,26 +169,26 @@ async fn set_disabled(
     } else {
         format!("{} is enabled.", u.email)
     };
-    flash(session, "success", msg);
+    flash(req, "success", msg);
     Ok(see_other(&format!("/admin/users/{id}")))
 }
 
 async fn disable(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(&state, &session, &admin, path.into_inner(), true).await
+    set_disabled(&state, &req, &admin, path.into_inner(), true).await
 }
 
 async fn enable(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(&state, &session, &admin, path.into_inner(), false).await
+    set_disabled(&state, &req, &admin, path.into_inner(), false).await
 }
 
 #[derive(Deserialize)]
@@ -200,7 +200,7 @@ struct PasswordForm {
 
 async fn set_password(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     ctx: PageCtx,
     path: web::Path<i64>,
@@ -222,7 +222,7 @@ async fn set_password(
         form.must_change_password.is_some(),
     )
     .await;
-    after_change(&state, &session, ctx, id, result, |u| {
+    after_change(&state, &req, ctx, id, result, |u| {
         format!("New password set for {}; they were signed out.", u.email)
     })
     .await
@@ -230,12 +230,12 @@ async fn set_password(
 
 async fn revoke_token(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let audit = admin.actor.clone();
     let t = tokens::revoke_token(&state.db, &audit, path.into_inner(), None).await?;
-    flash(&session, "success", format!("Token “{}” revoked.", t.name));
+    flash(&req, "success", format!("Token “{}” revoked.", t.name));
     Ok(see_other(&format!("/admin/users/{}", t.user_id)))
 }

@@ -214,6 +214,7 @@ async fn new_form(
 
 async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: Session,
     admin: Admin,
     ctx: PageCtx,
@@ -252,11 +253,7 @@ async fn create(
     match FormErrors::from_result(result)? {
         Ok(created) => {
             let id = created.user.id;
-            flash(
-                &session,
-                "success",
-                format!("Created {}.", created.user.email),
-            );
+            flash(&req, "success", format!("Created {}.", created.user.email));
             if let Some(p) = created.generated_password {
                 // Crosses the redirect sealed; the user's page shows it once and drops it.
                 one_time::stash(&session, &state.keys, &format!("user {id}"), &p);

@@ -3,9 +3,8 @@
 //! Saving keeps missing values (listed) but refuses a wrong one with its message next to it;
 //! a save based on an older version shows the other person's values and keeps what was typed.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::Value;
 
@@ -361,7 +360,7 @@ pub async fn save_existing(
 
 async fn submit(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     ctx: PageCtx,
     path: web::Path<String>,
@@ -390,7 +389,7 @@ async fn submit(
     match save_existing(&state, &v, &h, sub).await? {
         Ok(saved) => {
             flash(
-                &session,
+                &req,
                 "success",
                 if saved.agent.configured {
                     "Configuration saved. Everything required is filled in.".to_string()

@@ -3,7 +3,6 @@
 //! is added, edited, enabled/disabled and deleted in place; without it every action is a form
 //! post that comes back to the tab (or to the wizard's goal step).
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -371,7 +370,6 @@ fn back_to(v: &Viewer, h: &HiredAgent, from: &str) -> String {
 async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
-    session: Session,
     v: Viewer,
     ctx: PageCtx,
     path: web::Path<String>,
@@ -404,7 +402,7 @@ async fn create(
                 let h = load(&state, &v, &h.id).await?;
                 return card(&state, ctx, &d, &h, &g, &v, true).await;
             }
-            flash(&session, "success", format!("Goal added: {}.", t.name));
+            flash(&req, "success", format!("Goal added: {}.", t.name));
             Ok(see_other(&back_to(&v, &h, &q.from)))
         }
         Err(AppError::Invalid { violations, .. }) => {
@@ -472,7 +470,6 @@ async fn edit_form(
 async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    session: Session,
     v: Viewer,
     ctx: PageCtx,
     path: web::Path<(String, String)>,
@@ -501,7 +498,7 @@ async fn update(
             if wants_fragment(&req) {
                 return card(&state, ctx, &d, &h, &saved, &v, false).await;
             }
-            flash(&session, "success", format!("Goal saved: {}.", t.name));
+            flash(&req, "success", format!("Goal saved: {}.", t.name));
             Ok(see_other(&back_to(&v, &h, &q.from)))
         }
         Err(AppError::Invalid { violations, .. }) => {
@@ -543,7 +540,6 @@ async fn update(
 async fn toggle(
     req: HttpRequest,
     state: web::Data<AppState>,
-    session: Session,
     v: Viewer,
     ctx: PageCtx,
     path: web::Path<(String, String)>,
@@ -574,7 +570,7 @@ async fn toggle(
         return card(&state, ctx, &d, &h, &saved, &v, false).await;
     }
     flash(
-        &session,
+        &req,
         "success",
         if saved.enabled {
             "Goal enabled."
@@ -588,7 +584,6 @@ async fn toggle(
 async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
-    session: Session,
     v: Viewer,
     path: web::Path<(String, String)>,
     q: web::Query<FromQuery>,
@@ -611,7 +606,7 @@ async fn delete(
             .body(""));
     }
     flash(
-        &session,
+        &req,
         "success",
         "Goal deleted. What it already produced is kept.",
     );
@@ -647,7 +642,7 @@ async fn validate(
 /// "Run now" on an on-demand goal: one draft per submitted form (its one-time key), then its page.
 async fn run_now(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     path: web::Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -675,14 +670,14 @@ async fn run_now(
         Ok(report) => {
             let first = report.deliverable_ids.first().cloned().unwrap_or_default();
             flash(
-                &session,
+                &req,
                 "success",
                 "A new draft is ready: review it below before anything is executed.",
             );
             Ok(see_other(&format!("{prefix}/deliverables/{first}")))
         }
         Err(AppError::Conflict { message, .. }) => {
-            flash(&session, "error", message);
+            flash(&req, "error", message);
             Ok(see_other(&format!("{}/{id}/goals", v.base)))
         }
         Err(e) => Err(e),

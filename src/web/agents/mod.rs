@@ -9,7 +9,6 @@ mod goals;
 mod upgrade;
 mod wizard;
 
-use actix_session::Session;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -475,7 +474,7 @@ async fn overview(
 
 async fn set_paused(
     state: &AppState,
-    session: &Session,
+    req: &HttpRequest,
     v: &Viewer,
     id: &str,
     paused: bool,
@@ -490,7 +489,7 @@ async fn set_paused(
     )
     .await?;
     flash(
-        session,
+        req,
         "success",
         if paused {
             format!(
@@ -506,20 +505,20 @@ async fn set_paused(
 
 async fn pause(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    set_paused(&state, &session, &v, &path, true).await
+    set_paused(&state, &req, &v, &path, true).await
 }
 
 async fn resume(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    set_paused(&state, &session, &v, &path, false).await
+    set_paused(&state, &req, &v, &path, false).await
 }
 
 #[derive(serde::Deserialize)]
@@ -531,7 +530,7 @@ struct ActivateForm {
 /// "Activate trial": starts it when nothing blocks it; otherwise says what does.
 async fn activate(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     path: web::Path<String>,
     form: super::forms::Form<ActivateForm>,
@@ -555,7 +554,7 @@ async fn activate(
     };
     if done.started {
         flash(
-            &session,
+            &req,
             "success",
             format!(
                 "The trial of {} has started: it runs for 7 days.",
@@ -565,10 +564,10 @@ async fn activate(
         return Ok(see_other(&format!("{}/{}", v.base, done.agent.id)));
     }
     if hired_agents::trial_status(&done.agent) == TrialStatus::Active {
-        flash(&session, "info", "The trial is already running.");
+        flash(&req, "info", "The trial is already running.");
     } else {
         flash(
-            &session,
+            &req,
             "error",
             format!(
                 "The trial cannot start yet: {}",

@@ -2,9 +2,8 @@
 //! the two schemas and of this agent's config, then either "Upgrade" (everything applied in one
 //! transaction) or the exact list of what must be fixed first, each linking to where it is fixed.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -151,7 +150,7 @@ struct ApplyForm {
 
 async fn apply(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     ctx: PageCtx,
     path: web::Path<String>,
@@ -172,7 +171,7 @@ async fn apply(
     match r {
         Ok(saved) => {
             flash(
-                &session,
+                &req,
                 "success",
                 format!(
                     "{} now runs version {}.",

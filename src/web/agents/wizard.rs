@@ -2,9 +2,8 @@
 //! any time: 1 nickname, 2 theme, 3 configuration, 4 goals, 5 review and "Activate trial". Each
 //! step saves a draft; coming back opens the first unfinished step.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use serde_json::Value;
@@ -278,7 +277,7 @@ async fn page(
 
 async fn submit(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: CustomerUser,
     ctx: PageCtx,
     path: web::Path<(String, u8)>,
@@ -348,7 +347,7 @@ async fn submit(
         Ok(saved) => {
             if step == 3 && !saved.agent.configured {
                 flash(
-                    &session,
+                    &req,
                     "info",
                     format!(
                         "Draft saved. {} required value{} still to fill in before the trial can start; you can come back to this step at any time.",

@@ -4,9 +4,8 @@
 //! Statements per request, besides the session: the page 4 (customer, subscriptions, invoices,
 //! receipts); saving the details 1 transaction (+ the page again when refused).
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{SubscriptionLine, subscription_lines};
@@ -57,7 +56,7 @@ async fn page(
 /// staff's to change).
 async fn save(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     user: CustomerUser,
     ctx: PageCtx,
     Form(form): Form<CompanyDetails>,
@@ -72,7 +71,7 @@ async fn save(
             } else {
                 "Nothing changed."
             };
-            flash(&session, "success", text);
+            flash(&req, "success", text);
             Ok(see_other("/portal/billing#company"))
         }
         Err(errors) => show(&state, &user, ctx, Some(form.shown_again()), errors).await,

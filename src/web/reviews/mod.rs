@@ -13,9 +13,8 @@
 
 pub mod payload_view;
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -791,7 +790,7 @@ async fn page(
 /// A queue item's preview (`reviews/_payload.html`, texts clipped as in the list), fetched by htmx
 /// when the item's "Preview" is opened. Anything else asking for it goes to the deliverable's page.
 async fn preview(
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
     state: web::Data<AppState>,
     v: Viewer,
     path: web::Path<String>,
@@ -832,7 +831,7 @@ fn require_write(v: &Viewer) -> AppResult<()> {
 /// problems next to their fields (422), or with who decided first (409).
 async fn decide(
     state: &AppState,
-    session: &Session,
+    req: &HttpRequest,
     v: &Viewer,
     ctx: PageCtx,
     id: &str,
@@ -857,7 +856,7 @@ async fn decide(
                 Decision::Reject => "Rejected",
             };
             flash(
-                session,
+                req,
                 "success",
                 format!("{what}: {}.", done.deliverable.title),
             );
@@ -903,7 +902,7 @@ async fn decide(
 /// service's input (the edits through the payload's edit form), then [`decide`].
 async fn decide_form(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     ctx: PageCtx,
     path: web::Path<(String, String)>,
@@ -940,12 +939,12 @@ async fn decide_form(
             edits: None,
         },
     };
-    decide(&state, &session, &v, ctx, &id, input).await
+    decide(&state, &req, &v, ctx, &id, input).await
 }
 
 async fn execute(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     ctx: PageCtx,
     path: web::Path<String>,
@@ -970,7 +969,7 @@ async fn execute(
             replayed,
         }) => {
             flash(
-                &session,
+                &req,
                 if replayed { "info" } else { "success" },
                 if replayed {
                     format!("Already executed: {}.", deliverable.title)
@@ -1087,7 +1086,7 @@ async fn bulk_confirm(
 /// meanwhile by someone else are named in the message.
 async fn bulk_approve(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     v: Viewer,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
@@ -1132,7 +1131,7 @@ async fn bulk_approve(
         text.push_str(&format!(" {missing} could not be found."));
     }
     flash(
-        &session,
+        &req,
         if already.is_empty() && missing == 0 {
             "success"
         } else {

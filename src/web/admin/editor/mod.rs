@@ -19,9 +19,8 @@ pub mod view;
 
 use std::collections::{HashMap, HashSet};
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use self::names::{add_button_id, input_id};
 use self::parse::Command;
@@ -194,7 +193,7 @@ fn first_input(item: &Item) -> &'static str {
 
 async fn edit_submit(
     state: web::Data<AppState>,
-    session: Session,
+    req: HttpRequest,
     admin: Admin,
     ctx: PageCtx,
     path: web::Path<(String, String)>,
@@ -228,7 +227,7 @@ async fn edit_submit(
             let doc = serde_json::to_value(&s.definition).map_err(anyhow::Error::from)?;
             match catalog::update_draft(&state.db, &audit, &type_id, &version, &doc).await {
                 Ok(v) => {
-                    flash(&session, "success", format!("Draft {} saved.", v.row.id));
+                    flash(&req, "success", format!("Draft {} saved.", v.row.id));
                     return Ok(see_other(&format!(
                         "/admin/agent-types/{type_id}/versions/{version}"
                     )));
