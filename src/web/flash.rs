@@ -47,8 +47,12 @@ pub fn flash(req: &HttpRequest, kind: &str, text: impl Into<String>) {
     }
 }
 
-/// The messages the browser brought, for the page being rendered; the answer removes them.
+/// The messages the browser brought, for the page being rendered; the answer removes them. An
+/// htmx fragment (a goal card, filtered results) shows no messages, so it leaves them waiting.
 pub fn take(req: &HttpRequest) -> Vec<Flash> {
+    if super::pages::wants_fragment(req) {
+        return vec![];
+    }
     let Some(cookie) = req.cookie(FLASH_COOKIE) else {
         return vec![];
     };

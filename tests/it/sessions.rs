@@ -364,7 +364,7 @@ fn flash_cookie(res: &reqwest::Response) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A form's message ("Created …") is shown once, on the next page, in the order the forms were sent;
+/// A form's message ("Created …") is shown once, on the next full page, in the order the forms were sent;
 /// it crosses the redirect sealed in a cookie of its own, so the session row is not written for it;
 /// a cookie nobody sealed shows nothing and is removed.
 async fn flash_messages_ride_a_sealed_cookie_not_the_session(engine: Engine) {
@@ -399,6 +399,9 @@ async fn flash_messages_ride_a_sealed_cookie_not_the_session(engine: Engine) {
         session_before,
         "a message writes nothing to the session"
     );
+    // An htmx fragment (filtered results, say) shows no messages and leaves them waiting.
+    let (_, fragment) = admin.fragment("/admin/customers?q=Clinic").await;
+    assert!(!fragment.contains("Created First Clinic."));
     let res = admin.get("/admin/customers").await;
     assert!(
         flash_cookie(&res).is_some_and(|c| c.contains("Max-Age=0")),

@@ -8,8 +8,9 @@
 //! Statements per request, besides the session and its user: the queue 2 (one page of item
 //! summaries, without payloads; for staff the catalog's type names for the type filter, else the
 //! customer's agents for the agent filter); an item's preview 1, fetched by htmx when it is
-//! opened; a deliverable's page 6 (the deliverable, its agent, its decision, denials, log and
-//! hand-overs).
+//! opened; a deliverable's page 1 to 5 (the deliverable with its agent; once decided its
+//! decision; once approved its denials, log and hand-overs); a decision 1 and its transaction (the
+//! message after it rides a cookie, see `web::flash`).
 
 pub mod payload_view;
 
