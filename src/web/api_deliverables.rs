@@ -7,8 +7,9 @@
 //! this module reads requests and shapes answers.
 //!
 //! Statements per request, besides the principal: the list 1 read + the agent's due goals (1 read
-//! per 2 000) + 1 insert per 500 drafts + 1 read; a deliverable 6 reads; a review 2 reads + 1
-//! transaction (a lost race 2 reads more); an execution 3 reads + 1 transaction; run now 3 reads + 1
+//! per 2 000) + 1 insert per 500 drafts + 1 read; a deliverable 1 to 5 reads (the deliverable with
+//! its agent, then what its state has: decision, denials, log, hand-overs); a review 1 read + 1
+//! transaction (a lost race 2 reads more); an execution 2 reads + 1 transaction; run now 3 reads + 1
 //! transaction.
 
 use actix_web::http::StatusCode;
