@@ -41,6 +41,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_hired_agents"),
     migration!(7, "0007_deliverables"),
     migration!(8, "0008_review_indexes"),
+    migration!(9, "0009_lean_draft_writes"),
 ];
 
 impl Migration {
@@ -391,6 +392,11 @@ mod tests {
             "cc50efcf990d9db9c392c6afe526908e",
         ),
         (
+            Engine::Postgres,
+            "0009_lean_draft_writes",
+            "000c261dba6bf8d6c2c80b36352f2fd9",
+        ),
+        (
             Engine::Sqlite,
             "0001_foundation",
             "6fb365db871a7810b68cab21669ac53a",
@@ -429,6 +435,11 @@ mod tests {
             Engine::Sqlite,
             "0008_review_indexes",
             "cc50efcf990d9db9c392c6afe526908e",
+        ),
+        (
+            Engine::Sqlite,
+            "0009_lean_draft_writes",
+            "37be66931fbffd576b9ecab4804c9118",
         ),
     ];
 

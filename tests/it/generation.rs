@@ -445,3 +445,61 @@ async fn a_pass_stopped_half_way_leaves_no_claim_behind(engine: Engine) {
     assert_one_draft_per_goal(&app, GOALS).await;
 }
 crate::both_engines!(a_pass_stopped_half_way_leaves_no_claim_behind);
+
+/// A draft's goal, hired agent and customer are the goal's own: the database refuses a row that
+/// mixes two customers' (one foreign key on the three on PostgreSQL, a trigger on SQLite).
+async fn a_draft_belongs_to_its_goals_agent_and_customer(engine: Engine) {
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let (mine, theirs) = (customer(&app).await, customer(&app).await);
+    let my_agent = fx::configured_trading(&app, &mine, "Mine").await;
+    let their_agent = fx::configured_trading(&app, &theirs, "Theirs").await;
+    for (c, a) in [(&mine, &my_agent), (&theirs, &their_agent)] {
+        fx::add_goal(
+            &app,
+            c,
+            a,
+            "trading.guardrail_report.v1",
+            "daily",
+            json!({}),
+        )
+        .await;
+    }
+    let r = generation::run_due(&app.db, at("2026-12-01T19:00:00Z"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.generated, 2);
+    let (them, me) = (theirs.customer_id.as_str(), mine.customer_id.as_str());
+    let refused: [(&'static str, &[&str]); 3] = [
+        (
+            "UPDATE deliverables SET customer_id = $1 WHERE hired_agent_id = $2",
+            &[them, &my_agent],
+        ),
+        (
+            "UPDATE deliverables SET hired_agent_id = $1 WHERE hired_agent_id = $2",
+            &[&their_agent, &my_agent],
+        ),
+        (
+            "INSERT INTO deliverables (id, hired_agent_id, customer_id, goal_instance_id, \
+             goal_template_id, period_key, title, payload, created_at, updated_at) \
+             SELECT 'DEL-mixed', $1, $2, goal_instance_id, goal_template_id, 'daily:2026-12-09', \
+             title, payload, created_at, updated_at FROM deliverables WHERE hired_agent_id = $3",
+            &[&their_agent, them, &my_agent],
+        ),
+    ];
+    for (sql, values) in refused {
+        let e = app.exec_with(sql, values).await.unwrap_err();
+        assert!(e.to_lowercase().contains("foreign key"), "{sql}: {e}");
+    }
+    // Untouched: my draft is still my goal's, and there is no third row.
+    let mine_still = app
+        .count_with(
+            "SELECT COUNT(*) FROM deliverables WHERE hired_agent_id = $1 AND customer_id = $2",
+            &[&my_agent, me],
+        )
+        .await;
+    assert_eq!(mine_still, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM deliverables").await, 2);
+}
+crate::both_engines!(a_draft_belongs_to_its_goals_agent_and_customer);

@@ -385,6 +385,27 @@ impl TestApp {
         }
     }
 
+    /// Runs a statement with `values` bound to `$1`, `$2`, …
+    pub async fn exec_with(&self, sql: &'static str, values: &[&str]) -> Result<u64, String> {
+        match &self.db {
+            Db::Postgres(p) => {
+                let mut q = sqlx::query(sql);
+                for v in values {
+                    q = q.bind(*v);
+                }
+                q.execute(p).await.map(|r| r.rows_affected())
+            }
+            Db::Sqlite(p) => {
+                let mut q = sqlx::query(sql);
+                for v in values {
+                    q = q.bind(*v);
+                }
+                q.execute(p).await.map(|r| r.rows_affected())
+            }
+        }
+        .map_err(|e| e.to_string())
+    }
+
     /// The app's clock now.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
