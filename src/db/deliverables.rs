@@ -101,19 +101,19 @@ pub async fn release_goal_ranges(c: Conn<'_>) -> sqlx::Result<()> {
 /// Of these (goal, period) pairs, those that already have their deliverable. One statement, of
 /// one text whatever the number of pairs (an array on PostgreSQL, a JSON array on SQLite), so it
 /// is prepared once per connection instead of once per batch size.
-pub async fn existing_periods(
+pub async fn existing_periods<'a>(
     c: Conn<'_>,
-    pairs: &[(String, String)],
+    pairs: &[(&'a str, &'a str)],
 ) -> sqlx::Result<HashSet<(String, String)>> {
     if pairs.is_empty() {
         return Ok(HashSet::new());
     }
     // Each goal and each period once, in order.
-    let distinct = |side: fn(&(String, String)) -> &str| -> Vec<&str> {
+    let distinct = |side: fn(&(&'a str, &'a str)) -> &'a str| -> Vec<&'a str> {
         let set: BTreeSet<&str> = pairs.iter().map(side).collect();
         set.into_iter().collect()
     };
-    let (goals, periods) = (distinct(|p| &p.0), distinct(|p| &p.1));
+    let (goals, periods) = (distinct(|p| p.0), distinct(|p| p.1));
     let found: Vec<(String, String)> = match c {
         Conn::Postgres(e) => {
             sqlx::query_as(
@@ -138,8 +138,11 @@ pub async fn existing_periods(
         }
     };
     // A goal's other periods may be listed too (another goal's key): keep the pairs asked for.
-    let asked: HashSet<&(String, String)> = pairs.iter().collect();
-    Ok(found.into_iter().filter(|p| asked.contains(p)).collect())
+    let asked: HashSet<(&str, &str)> = pairs.iter().copied().collect();
+    Ok(found
+        .into_iter()
+        .filter(|(g, p)| asked.contains(&(g.as_str(), p.as_str())))
+        .collect())
 }
 
 /// A draft to insert.

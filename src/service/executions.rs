@@ -18,7 +18,7 @@ use crate::domain::deliverable_payloads::{self as payloads, intent_action};
 use crate::domain::deliverable_states::{
     DenyReason, ExecuteRequest, ExecutionStatus, Gate, ReviewStatus, gate,
 };
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, new_ordered_id};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::hired_agents;
 
@@ -76,7 +76,7 @@ pub async fn execute(
         }),
         Gate::Denied(reason) => {
             let denial = Denial {
-                id: new_id("DEN"),
+                id: new_ordered_id("DEN"),
                 deliverable_id: d.id.clone(),
                 customer_id: d.customer_id.clone(),
                 reason: reason.as_str().into(),
@@ -127,7 +127,7 @@ async fn run(
         deliverables::insert_outbox(
             tx.conn(),
             &NewOutbox {
-                id: new_id("OUT"),
+                id: new_ordered_id("OUT"),
                 deliverable_id: &d.id,
                 customer_id: &d.customer_id,
                 integration: &h.integration,

@@ -18,7 +18,7 @@ use crate::domain::actor::{Actor, Scope};
 use crate::domain::billing::settings::BillingSettings;
 use crate::domain::definition::Definition;
 use crate::domain::deliverable_payloads::{self as payloads, Inputs};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, new_ordered_id};
 use crate::domain::schedule::{self, Frequency};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::{catalog, checkout, hired_agents};
@@ -37,15 +37,8 @@ const GOALS_PER_READ: i64 = 2_000;
 /// The period a due goal owes a draft for at `now` (in its agent's timezone), or `None` when its
 /// frequency has no periods.
 pub fn period_of(g: &DueGoal, now: DateTime<Utc>) -> Option<String> {
-    let frequency = Frequency::parse(&g.frequency)?;
     let tz = schedule::timezone(g.config.0.get("timezone").and_then(Value::as_str));
-    schedule::period_key(frequency, now, tz)
-}
-
-/// The draft of a due goal at `now`, or `None` when its frequency has no periods or its template
-/// is not in its version.
-pub fn draft_for(g: &DueGoal, d: &Definition, now: DateTime<Utc>) -> Option<NewDraft> {
-    draft_of_period(g, d, period_of(g, now)?)
+    schedule::period_key(Frequency::parse(&g.frequency)?, now, tz)
 }
 
 /// The draft of a due goal for `period_key`, or `None` when its template is not in its version.
@@ -59,7 +52,7 @@ fn draft_of_period(g: &DueGoal, d: &Definition, period_key: String) -> Option<Ne
         settings: &g.settings.0,
     });
     Some(NewDraft {
-        id: new_id("DEL"),
+        id: new_ordered_id("DEL"),
         hired_agent_id: g.hired_agent_id.clone(),
         customer_id: g.customer_id.clone(),
         goal_instance_id: g.id.clone(),
@@ -183,11 +176,30 @@ pub fn range_key(after: &str, upto: Option<&str>) -> i64 {
 /// What one pass has made so far, and the agent type versions it has read.
 struct Pass {
     now: DateTime<Utc>,
-    definitions: HashMap<(String, String), Option<Definition>>,
+    /// By agent type, then version (`None`: not in the catalog).
+    definitions: HashMap<String, HashMap<String, Option<Definition>>>,
     report: GenerationReport,
 }
 
 impl Pass {
+    /// The definition of a due goal's agent type version, read once per pass.
+    async fn definition(&mut self, c: Conn<'_>, g: &DueGoal) -> AppResult<Option<&Definition>> {
+        let known = self
+            .definitions
+            .get(&g.agent_type_id)
+            .is_some_and(|versions| versions.contains_key(&g.agent_type_version));
+        if !known {
+            let d = catalog::get_on(c, &g.agent_type_id, &g.agent_type_version)
+                .await?
+                .map(|v| v.definition);
+            self.definitions
+                .entry(g.agent_type_id.clone())
+                .or_default()
+                .insert(g.agent_type_version.clone(), d);
+        }
+        Ok(self.definitions[&g.agent_type_id][&g.agent_type_version].as_ref())
+    }
+
     /// Makes the drafts owed by the due goals after `after` and up to `upto` (of one agent when
     /// `agent` is given).
     async fn range(
@@ -203,28 +215,25 @@ impl Pass {
                 deliverables::due_goals(c.reborrow(), agent, &after, upto, GOALS_PER_READ).await?;
             let Some(last) = goals.last() else { break };
             after = last.id.clone();
+            // The goals stay whole until the batch is written: freeing them one by one between
+            // the payloads' allocations made glibc's allocator slower (see docs/performance.md).
             let owed: Vec<(&DueGoal, String)> = goals
                 .iter()
                 .filter_map(|g| Some((g, period_of(g, self.now)?)))
                 .collect();
-            let pairs: Vec<(String, String)> = owed
-                .iter()
-                .map(|(g, p)| (g.id.clone(), p.clone()))
-                .collect();
-            let done = deliverables::existing_periods(c.reborrow(), &pairs).await?;
+            let done = {
+                let pairs: Vec<(&str, &str)> = owed
+                    .iter()
+                    .map(|(g, p)| (g.id.as_str(), p.as_str()))
+                    .collect();
+                deliverables::existing_periods(c.reborrow(), &pairs).await?
+            };
             let mut drafts = Vec::with_capacity(owed.len());
             for (g, period) in owed {
-                if done.contains(&(g.id.clone(), period.clone())) {
+                if !done.is_empty() && done.contains(&(g.id.clone(), period.clone())) {
                     continue;
                 }
-                let key = (g.agent_type_id.clone(), g.agent_type_version.clone());
-                if !self.definitions.contains_key(&key) {
-                    let d = catalog::get_on(c.reborrow(), &key.0, &key.1)
-                        .await?
-                        .map(|v| v.definition);
-                    self.definitions.insert(key.clone(), d);
-                }
-                if let Some(Some(d)) = self.definitions.get(&key)
+                if let Some(d) = self.definition(c.reborrow(), g).await?
                     && let Some(draft) = draft_of_period(g, d, period)
                 {
                     drafts.push(draft);
@@ -301,7 +310,7 @@ pub async fn run_now(
     });
     let period_key = format!("on_demand:{key}");
     let draft = NewDraft {
-        id: new_id("DEL"),
+        id: new_ordered_id("DEL"),
         hired_agent_id: agent.id.clone(),
         customer_id: agent.customer_id.clone(),
         goal_instance_id: goal.id.clone(),

@@ -14,7 +14,7 @@ use crate::domain::actor::{Actor, Scope};
 use crate::domain::billing::settings::BillingSettings;
 use crate::domain::deliverable_edits;
 use crate::domain::deliverable_states::{Decision, ReviewStatus};
-use crate::domain::ids::new_id;
+use crate::domain::ids::new_ordered_id;
 use crate::domain::schema::{self, Mode};
 use crate::error::{AppError, AppResult, ErrorCode, Violation};
 use crate::service::hired_agents;
@@ -117,7 +117,7 @@ pub async fn decide(
     let status = input.decision.outcome();
     let actor = actor.clone().on_behalf_if_staff(scope, &d.customer_id);
     let mut tx = db.begin().await?;
-    let approval_id = new_id("APR");
+    let approval_id = new_ordered_id("APR");
     let Some(after) = deliverables::decide(
         tx.conn(),
         &d.id,
