@@ -1239,7 +1239,7 @@ pub async fn add_due_goals(db: &Db, n: u32, now: DateTime<Utc>) -> anyhow::Resul
 
 /// How many drafts a generation pass at `now` would make: due goals (as the pass reads them)
 /// whose template is in their version and that have no draft for their period at `now`.
-async fn owed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> {
+pub async fn owed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> {
     let mut definitions: HashMap<(String, String), Option<Definition>> = HashMap::new();
     let mut after = String::new();
     let mut total = 0_u64;

@@ -21,13 +21,13 @@ use std::time::{Duration, Instant};
 use agentdesk::bench_data::{self, Loaded, Scale};
 use agentdesk::db::{Db, Engine, PoolSettings};
 use anyhow::{Context, bail};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Parser;
 use sqlx::Connection;
 
 use crate::http::Client;
 use crate::load::{Outcome, Work};
-use crate::report::{EngineReport, Round, ScenarioReport, SchedulerReport};
+use crate::report::{EngineReport, Race, Round, ScenarioReport, SchedulerReport};
 
 /// The hidden first argument that makes this process the agentdesk server itself.
 const SERVE: &str = "__serve-agentdesk";
@@ -69,6 +69,10 @@ struct Args {
     /// Due goals the four concurrent scheduler passes share
     #[arg(long, default_value_t = 100_000)]
     due_goals: u32,
+    /// Scheduler races, each on the next day (so every due goal owes a new draft); the median is
+    /// reported
+    #[arg(long, default_value_t = 3)]
+    races: usize,
     /// PostgreSQL's log file, to read back each page's statements [default: Debian's for the server's version]
     #[arg(long)]
     pg_log: Option<PathBuf>,
@@ -304,7 +308,6 @@ impl Server {
     }
 }
 
-/// Resident memory of a process in MB, from /proc.
 /// Puts the CPU seconds of a scenario's measured window into its report, per answered request.
 fn print_cpu(name: &str, cpu: Option<(f64, Option<f64>)>, answered: u64) {
     let Some((server_s, db_s)) = cpu else { return };
@@ -356,12 +359,17 @@ async fn cpu_over(
     let (s0, p0) = (cpu_ticks(pid), if pg { postgres_ticks() } else { 0 });
     tokio::time::sleep(duration).await;
     let (s1, p1) = (cpu_ticks(pid), if pg { postgres_ticks() } else { 0 });
-    // SAFETY: sysconf only reads a constant of the system.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    let secs = |a: u64, b: u64| b.saturating_sub(a) as f64 / hz;
-    (secs(s0, s1), pg.then(|| secs(p0, p1)))
+    (tick_secs(s0, s1), pg.then(|| tick_secs(p0, p1)))
 }
 
+/// The CPU seconds between two readings of clock ticks.
+fn tick_secs(before: u64, after: u64) -> f64 {
+    // SAFETY: sysconf only reads a constant of the system.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    after.saturating_sub(before) as f64 / hz
+}
+
+/// Resident memory of a process in MB, from /proc.
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -670,9 +678,9 @@ async fn bench_engine(
     drop(customers);
     server.stop().await;
 
-    // Four scheduler passes at once over the due goals, each on a pool of its own.
+    // Races of four scheduler passes at once over the due goals, on successive days.
     if wanted(args, "scheduler") {
-        rep.scheduler = Some(scheduler_race(&db, &bench.url, args.due_goals).await?);
+        rep.scheduler = Some(scheduler_races(&db, &bench.url, args.due_goals, args.races).await?);
     }
     db.close().await;
     if args.keep {
@@ -814,26 +822,55 @@ async fn capture_statements(
     Ok(out)
 }
 
-async fn scheduler_race(db: &Db, url: &str, due_goals: u32) -> anyhow::Result<SchedulerReport> {
+/// Adds the due goals, then races four scheduler passes over them `races` times, each a day after
+/// the last, so every due goal owes a new draft (the dataset's own goals owe theirs too).
+async fn scheduler_races(
+    db: &Db,
+    url: &str,
+    due_goals: u32,
+    races: usize,
+) -> anyhow::Result<SchedulerReport> {
     let now = Utc::now();
     let setup = Instant::now();
-    let owed = bench_data::add_due_goals(db, due_goals, now).await?;
-    let setup = setup.elapsed();
+    let goals = bench_data::add_due_goals(db, due_goals, now).await?;
+    eprintln!(
+        "scheduler: {goals} due goals added in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+    let mut report = SchedulerReport {
+        goals,
+        races: vec![],
+    };
+    for day in 0..races.max(1) {
+        let at = now + chrono::Duration::days(day as i64);
+        let owed = if day == 0 {
+            goals
+        } else {
+            bench_data::owed(db, at).await?
+        };
+        report.races.push(scheduler_race(db, url, owed, at).await?);
+    }
+    Ok(report)
+}
+
+/// Four scheduler passes at once at `at`, each on a pool of its own, that owe `owed` drafts.
+async fn scheduler_race(db: &Db, url: &str, owed: u64, at: DateTime<Utc>) -> anyhow::Result<Race> {
     let before: i64 = count(db, "SELECT COUNT(*) FROM deliverables").await?;
     let mut pools = vec![];
     for _ in 0..4 {
         pools.push(Db::connect(url, &PoolSettings::default()).await?);
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(pools.len()));
+    let pg = db.engine() == Engine::Postgres;
+    let me = std::process::id();
+    let (own0, pg0) = (cpu_ticks(me), if pg { postgres_ticks() } else { 0 });
     let started = Instant::now();
     let mut passes = vec![];
-    for pool in pools {
-        let barrier = barrier.clone();
+    for pool in &pools {
+        let (barrier, pool) = (barrier.clone(), pool.clone());
         passes.push(tokio::spawn(async move {
             barrier.wait().await;
-            let r = agentdesk::service::generation::run_due(&pool, now, None).await;
-            pool.close().await;
-            r
+            agentdesk::service::generation::run_due(&pool, at, None).await
         }));
     }
     let mut generated = 0u64;
@@ -844,6 +881,14 @@ async fn scheduler_race(db: &Db, url: &str, due_goals: u32) -> anyhow::Result<Sc
         split.push(r.generated);
     }
     let seconds = started.elapsed().as_secs_f64();
+    // Read before the pools close: PostgreSQL's backends take their ticks with them.
+    let (own1, pg1) = (cpu_ticks(me), if pg { postgres_ticks() } else { 0 });
+    for pool in pools {
+        pool.close().await;
+    }
+    let per_draft = |secs: f64| secs * 1000.0 / generated.max(1) as f64;
+    let passes_cpu_ms = per_draft(tick_secs(own0, own1));
+    let db_cpu_ms = pg.then(|| per_draft(tick_secs(pg0, pg1)));
     let after: i64 = count(db, "SELECT COUNT(*) FROM deliverables").await?;
     let distinct: i64 = count(
         db,
@@ -853,11 +898,14 @@ async fn scheduler_race(db: &Db, url: &str, due_goals: u32) -> anyhow::Result<Sc
     let exactly_once = generated == owed && (after - before) as u64 == owed && distinct == after;
     eprintln!(
         "scheduler: {owed} owed, {generated} made by 4 passes {split:?} in {seconds:.2} s \
-         (setup {:.1} s), exactly once: {exactly_once}",
-        setup.as_secs_f64()
+         = {:.0} drafts/s, exactly once: {exactly_once}; CPU per draft {passes_cpu_ms:.3} ms \
+         passes, {} DB",
+        generated as f64 / seconds,
+        db_cpu_ms.map_or("–".into(), |d| format!("{d:.3} ms"))
     );
-    Ok(SchedulerReport {
-        goals: owed,
+    Ok(Race {
+        passes_cpu_ms,
+        db_cpu_ms,
         drafts: generated,
         seconds,
         split,
