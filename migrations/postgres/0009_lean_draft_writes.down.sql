@@ -1,4 +1,3 @@
-CREATE INDEX deliverables_pending_idx ON deliverables (created_at, id) WHERE review_status = 'pending_review';
 ALTER TABLE deliverables
     DROP CONSTRAINT deliverables_goal_owner_fkey,
     ADD CONSTRAINT deliverables_hired_agent_id_fkey FOREIGN KEY (hired_agent_id) REFERENCES hired_agents (id),

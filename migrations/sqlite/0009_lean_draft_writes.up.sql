@@ -12,7 +12,3 @@ WHEN NOT EXISTS (SELECT 1 FROM goal_instances g WHERE g.id = NEW.goal_instance_i
 BEGIN
     SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: a deliverable''s agent and customer must be its goal''s');
 END;
-
--- The waiting items' queue reads deliverables_status_idx from its 'pending_review' entries, in
--- the same (created_at, id) order as this partial index, which was a second copy of them.
-DROP INDEX deliverables_pending_idx;

@@ -394,7 +394,7 @@ mod tests {
         (
             Engine::Postgres,
             "0009_lean_draft_writes",
-            "000c261dba6bf8d6c2c80b36352f2fd9",
+            "7fc59cf8fac01ab55353899476dbd834",
         ),
         (
             Engine::Sqlite,
@@ -439,7 +439,7 @@ mod tests {
         (
             Engine::Sqlite,
             "0009_lean_draft_writes",
-            "37be66931fbffd576b9ecab4804c9118",
+            "080715763f90259f8c893583f43c6b32",
         ),
     ];
 

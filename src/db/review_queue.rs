@@ -2,8 +2,8 @@
 //! customers) and the API's list of one agent's deliverables. Oldest first by
 //! `(created_at, id)`, keyset pagination after a deliverable id, and one SQL text per combination
 //! of filters given (no `($1 IS NULL OR …)` catch-alls), so each is planned for what it asks:
-//! pending items walk `deliverables_status_idx` from its waiting entries, a customer's
-//! `deliverables_customer_idx`, an agent's `deliverables_agent_idx`.
+//! pending items walk `deliverables_pending_idx`, a customer's `deliverables_customer_idx`, an
+//! agent's `deliverables_agent_idx`.
 
 use chrono::{DateTime, Utc};
 
@@ -283,8 +283,8 @@ pub fn pending_count_expr(customer: Option<&str>, cap: i64) -> String {
     let of_customer = customer
         .map(|c| format!("w.customer_id = {c} AND "))
         .unwrap_or_default();
-    // Of all customers, in the status index's order: without one, a planner that expects waiting
-    // rows anywhere reads the table from its start, where the long-decided ones are.
+    // Of all customers, in the pending index's order: without one, a planner that expects waiting
+    // rows anywhere may read the table from its start, where the long-decided ones are.
     let order = if customer.is_none() {
         " ORDER BY w.created_at, w.id"
     } else {
