@@ -470,6 +470,19 @@ async fn a_draft_belongs_to_its_goals_agent_and_customer(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(r.generated, 2);
+    // The migration that brought the single key applies to a database that already has drafts.
+    let all = agentdesk::db::migrate::MIGRATIONS;
+    let since = all.len()
+        - all
+            .iter()
+            .position(|m| m.name == "0009_lean_draft_writes")
+            .unwrap();
+    let reverted = agentdesk::db::migrate::down(&app.db, since).await.unwrap();
+    assert_eq!(reverted.last(), Some(&"0009_lean_draft_writes"));
+    let applied = agentdesk::db::migrate::up(&app.db, app.now())
+        .await
+        .unwrap();
+    assert_eq!(applied.len(), since);
     let (them, me) = (theirs.customer_id.as_str(), mine.customer_id.as_str());
     let refused: [(&'static str, &[&str]); 3] = [
         (
