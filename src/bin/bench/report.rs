@@ -13,6 +13,10 @@ pub struct ScenarioReport {
     pub rate: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The rest of the latencies' spread: 90th and 99.9th percentiles and the slowest answer.
+    pub p90_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
     pub mean_kb: f64,
     /// Statements one request issued (PostgreSQL's log).
     pub statements: Option<usize>,
@@ -91,6 +95,9 @@ impl ScenarioReport {
             rate,
             p50_ms: all.percentile_ms(0.5),
             p99_ms: all.percentile_ms(0.99),
+            p90_ms: all.percentile_ms(0.9),
+            p999_ms: all.percentile_ms(0.999),
+            max_ms: all.percentile_ms(1.0),
             mean_kb: all.mean_bytes / 1000.0,
             statements: None,
             db_only,
@@ -310,6 +317,24 @@ fn render_engine(s: &mut String, e: &EngineReport) {
         ));
     }
     s.push('\n');
+    // The tail is what the p99 target is about: how far it sits from the median, and beyond it.
+    s.push_str(
+        "| Latency spread | p50 ms | p90 ms | p99 ms | p99.9 ms | slowest ms | p99 / p50 |\n",
+    );
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    for r in &e.scenarios {
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {:.2} |\n",
+            r.name,
+            fmt_ms(r.p50_ms),
+            fmt_ms(r.p90_ms),
+            fmt_ms(r.p99_ms),
+            fmt_ms(r.p999_ms),
+            fmt_ms(r.max_ms),
+            r.p99_ms / r.p50_ms
+        ));
+    }
+    s.push('\n');
     for r in &e.scenarios {
         if let Some(err) = &r.first_error {
             s.push_str(&format!("- `{}`: first error: {err}\n", r.name));
@@ -517,5 +542,25 @@ mod tests {
         // Latencies of every request of every round.
         assert_eq!(r.p50_ms, 3.0);
         assert_eq!(r.p99_ms, 3.0);
+    }
+
+    #[test]
+    fn the_latency_spread_reaches_from_the_median_to_the_slowest_answer() {
+        let mut outcome = run(1000, 1.0, 0);
+        outcome.latencies_us = (1..=1000).collect();
+        let r = ScenarioReport::from_rounds(
+            "staff_queue",
+            "queue",
+            true,
+            vec![Round {
+                outcome,
+                cpu: None,
+                db_only: None,
+            }],
+        );
+        assert_eq!(
+            [r.p50_ms, r.p90_ms, r.p99_ms, r.p999_ms, r.max_ms],
+            [0.501, 0.9, 0.99, 0.999, 1.0]
+        );
     }
 }
