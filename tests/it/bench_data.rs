@@ -93,8 +93,8 @@ async fn the_small_scale_loads_consistent_rows_that_sign_in_and_render(engine: E
     // Waiting for review: about a third, oldest first. How many depends on the moment of the load
     // (which of the template's decisions would lie after `now`): loads at every hour of one day
     // gave 1 322–1 740 of 5 000, the fewest in the afternoon (UTC), and loads early on 2 December
-    // 1 164–1 186. The bounds leave room for any day and hour, and still refuse a dataset where
-    // next to nothing, or most of it, waits.
+    // 1 164–1 186. The bounds leave room around every moment seen so far, and still refuse a
+    // dataset where next to nothing, or most of it, waits.
     let pending = loaded.pending_ids.len() as i64;
     assert_eq!(
         pending,
