@@ -238,8 +238,9 @@ pub fn render(command: &str, machine: &str, engines: &[EngineReport]) -> String 
         chrono::Utc::now().format("%Y-%m-%d")
     ));
     s.push_str(
-        "- Each scenario: the release server (scheduler off) on a freshly loaded database, clients signed \
-         in through the real sign-in form (each its own session), each client on one keep-alive \
+        "- Each scenario: the release server (scheduler off) on a freshly loaded database (vacuumed, \
+         checkpointed and synced to disk before anything is measured, so no run pays for the load's \
+         writes), clients signed in through the real sign-in form (each its own session), each client on one keep-alive \
          connection sending its next request as soon as the last one answered (asking for gzip like a \
          browser; agentdesk compresses only its static files, so pages come back whole: *kB* is an \
          answer's mean size); a warm-up, then the measured seconds. Rates are requests per second over \
