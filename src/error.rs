@@ -365,7 +365,9 @@ impl AppError {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => AppError::unavailable_db(&e),
+            sqlx::Error::Io(_) => {
+                crate::db::kept_reads::connection_failed();
                 AppError::unavailable_db(&e)
             }
             // Connection exceptions (08…) and the server shutting down or starting (57P0…).
@@ -373,9 +375,15 @@ impl From<sqlx::Error> for AppError {
                 if d.code()
                     .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")) =>
             {
+                crate::db::kept_reads::connection_failed();
                 AppError::unavailable_db(&e)
             }
-            other => AppError::Internal(other.into()),
+            other => {
+                if matches!(other, sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)) {
+                    crate::db::kept_reads::connection_failed();
+                }
+                AppError::Internal(other.into())
+            }
         }
     }
 }

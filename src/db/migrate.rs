@@ -110,7 +110,7 @@ fn explain(e: MigrateError) -> anyhow::Error {
 macro_rules! on_pool {
     ($db:expr, $p:ident => $body:expr) => {
         match $db {
-            Db::Postgres($p) => $body,
+            Db::Postgres($p, ..) => $body,
             Db::Sqlite($p) => $body,
         }
     };
@@ -272,7 +272,7 @@ pub fn owner_pool() -> super::PoolSettings {
 /// and no more. It owns nothing, so it cannot alter a table or disable a trigger; on the append-only
 /// tables it may only read and insert. Returns the serving role's name.
 pub async fn grant_serving_role(owner: &Db, serving: &Db) -> anyhow::Result<String> {
-    let (Db::Postgres(owner), Db::Postgres(serving)) = (owner, serving) else {
+    let (Db::Postgres(owner, ..), Db::Postgres(serving, ..)) = (owner, serving) else {
         anyhow::bail!("a separate migration role exists on PostgreSQL only");
     };
     let role: String = sqlx::query_scalar("SELECT current_user::text")

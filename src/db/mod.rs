@@ -11,6 +11,7 @@ pub mod hired_agents;
 pub mod hired_agents_list;
 pub mod idempotency;
 pub mod jobs;
+pub mod kept_reads;
 pub mod kv;
 pub mod login_attempts;
 pub mod migrate;
@@ -25,6 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
+
+use kept_reads::{ReadConn, ReadKeep};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{
@@ -58,10 +61,11 @@ impl Engine {
     }
 }
 
-/// A connection pool on one of the two engines.
+/// A connection pool on one of the two engines. An HTTP worker's PostgreSQL pool also keeps its
+/// read connections between uses (see [`kept_reads`]).
 #[derive(Clone, Debug)]
 pub enum Db {
-    Postgres(PgPool),
+    Postgres(PgPool, ReadKeep),
     Sqlite(SqlitePool),
 }
 
@@ -73,7 +77,7 @@ pub enum Conn<'a> {
 
 /// A pooled connection outside any transaction (for reads).
 pub enum PooledConn {
-    Postgres(PoolConnection<Postgres>),
+    Postgres(ReadConn),
     Sqlite(PoolConnection<Sqlite>),
 }
 
@@ -219,12 +223,13 @@ impl Pools {
     /// A pool for the HTTP worker calling this (on its thread), with at most `max_connections`.
     pub fn for_worker(&self, max_connections: u32) -> Db {
         let worker = match &self.0.main {
-            Db::Postgres(p) => Db::Postgres(
+            Db::Postgres(p, _) => Db::Postgres(
                 p.options()
                     .clone()
                     .max_connections(max_connections.max(1))
                     .min_connections(0)
                     .connect_lazy_with((*p.connect_options()).clone()),
+                ReadKeep::keeping(),
             ),
             Db::Sqlite(_) => return self.0.main.clone(),
         };
@@ -282,7 +287,7 @@ impl Db {
                     .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
-                Ok(Db::Postgres(pool))
+                Ok(Db::Postgres(pool, ReadKeep::default()))
             }
             Engine::Sqlite => {
                 let options = sqlite_options(url)?;
@@ -303,21 +308,24 @@ impl Db {
 
     pub fn engine(&self) -> Engine {
         match self {
-            Db::Postgres(_) => Engine::Postgres,
+            Db::Postgres(..) => Engine::Postgres,
             Db::Sqlite(_) => Engine::Sqlite,
         }
     }
 
     pub async fn acquire(&self) -> sqlx::Result<PooledConn> {
         Ok(match self {
-            Db::Postgres(p) => PooledConn::Postgres(p.acquire().await?),
+            Db::Postgres(p, keep) => PooledConn::Postgres(keep.acquire(p).await?),
             Db::Sqlite(p) => PooledConn::Sqlite(p.acquire().await?),
         })
     }
 
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p, keep) => {
+                let _waiting = keep.waiting(p.num_idle() == 0);
+                Tx::Postgres(p.begin().await?)
+            }
             Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
         })
     }
@@ -327,9 +335,20 @@ impl Db {
     /// connections still hold it open.
     pub async fn ping(&self) -> anyhow::Result<()> {
         match self {
-            Db::Postgres(p) => {
-                let mut c = p.acquire().await?;
-                sqlx::query("SELECT 1").execute(&mut *c).await?;
+            Db::Postgres(p, keep) => {
+                // Through sqlx's pool and its check, not a kept connection.
+                let answered = async {
+                    let mut c = {
+                        let _waiting = keep.waiting(p.num_idle() == 0);
+                        p.acquire().await?
+                    };
+                    sqlx::query("SELECT 1").execute(&mut *c).await
+                }
+                .await;
+                if answered.is_err() {
+                    kept_reads::connection_failed();
+                }
+                answered?;
             }
             Db::Sqlite(p) => {
                 let options = p
@@ -352,14 +371,17 @@ impl Db {
     /// (connections open, of which idle) for the metrics page.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Postgres(p) => (p.size(), p.num_idle()),
+            Db::Postgres(p, keep) => (p.size(), p.num_idle() + keep.idle()),
             Db::Sqlite(p) => (p.size(), p.num_idle()),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Postgres(p) => p.close().await,
+            Db::Postgres(p, keep) => {
+                keep.release_all();
+                p.close().await
+            }
             Db::Sqlite(p) => p.close().await,
         }
     }
@@ -368,7 +390,7 @@ impl Db {
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match self {
             Db::Sqlite(p) => Some(p.connect_options().get_filename().to_path_buf()),
-            Db::Postgres(_) => None,
+            Db::Postgres(..) => None,
         }
     }
 }

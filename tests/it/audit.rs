@@ -65,7 +65,7 @@ struct Row {
 async fn rows(db: &Db) -> Vec<Row> {
     let sql = "SELECT actor_user_id, actor_role, entity_type, entity_id, action, before, after, correlation_id FROM audit_log ORDER BY id";
     match db {
-        Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+        Db::Postgres(p, ..) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
         Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
     }
 }

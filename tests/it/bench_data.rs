@@ -16,7 +16,7 @@ use crate::helpers::{Engine, TestApp, location, spawn_app};
 /// A count with `now` bound as `$1`.
 async fn count_at(app: &TestApp, sql: &'static str, now: DateTime<Utc>) -> i64 {
     match &app.db {
-        Db::Postgres(p) => sqlx::query_scalar(sql)
+        Db::Postgres(p, ..) => sqlx::query_scalar(sql)
             .bind(now)
             .fetch_one(p)
             .await

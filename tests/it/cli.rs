@@ -154,7 +154,7 @@ async fn demo_counts(url: &str) -> Vec<(&'static str, i64)> {
     let mut out = vec![];
     for (what, sql) in queries {
         let n: i64 = match &db {
-            agentdesk::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            agentdesk::db::Db::Postgres(p, ..) => sqlx::query_scalar(sql).fetch_one(p).await,
             agentdesk::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -21,7 +21,7 @@ both_engines!(
 async fn text_of(app: &TestApp, sql: &str) -> String {
     let sql = sqlx::AssertSqlSafe(sql.to_string());
     match &app.db {
-        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p, ..) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
         Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
     }
 }
@@ -322,7 +322,7 @@ async fn refused_input_gets_field_errors_and_nothing_is_saved(engine: Engine) {
 async fn add_customers(app: &TestApp, n: usize) {
     // All created at the same instant: the page order then rests on the id alone.
     let sql = match (&app.db, n) {
-        (Db::Postgres(_), 60) => {
+        (Db::Postgres(..), 60) => {
             "INSERT INTO customers (id, name, email, gstin, created_at, updated_at) \
              SELECT 'CUS-bulk-' || lpad(g::text, 3, '0'), 'Bulk Buyer ' || g, 'buyer' || g || '@bulk.example', NULL, \
                     (SELECT MIN(created_at) FROM users), (SELECT MIN(created_at) FROM users) \

@@ -93,7 +93,7 @@ fn ts(engine: Engine, secs: &str) -> String {
 async fn run(db: &Db, sql: String) -> u64 {
     let sql = AssertSqlSafe(sql);
     let done = match db {
-        Db::Postgres(p) => sqlx::raw_sql(sql)
+        Db::Postgres(p, ..) => sqlx::raw_sql(sql)
             .execute(p)
             .await
             .map(|r| r.rows_affected()),
@@ -123,7 +123,7 @@ async fn run(db: &Db, sql: String) -> u64 {
 /// — nothing else here depends on what the fill made: the values are read from the database.
 async fn fill(app: &TestApp, now: DateTime<Utc>) {
     let engine = match app.db {
-        Db::Postgres(_) => Engine::Postgres,
+        Db::Postgres(..) => Engine::Postgres,
         Db::Sqlite(_) => Engine::Sqlite,
     };
     let c = customer(app).await;
@@ -364,7 +364,7 @@ impl Checked {
 async fn first_text(db: &Db, sql: &str, arg: Option<&str>) -> Option<String> {
     let sql = AssertSqlSafe(sql.to_string());
     let found: Option<String> = match db {
-        Db::Postgres(p) => {
+        Db::Postgres(p, ..) => {
             let mut q = sqlx::query_scalar(sql);
             if let Some(a) = arg {
                 q = q.bind(a);
@@ -385,7 +385,7 @@ async fn first_text(db: &Db, sql: &str, arg: Option<&str>) -> Option<String> {
 async fn count(db: &Db, table: &str) -> i64 {
     let sql = AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
     match db {
-        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p, ..) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
         Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
     }
 }
@@ -1013,7 +1013,7 @@ async fn page_queries_never_scan_whole_tables(engine: Engine) {
     let checked = statements(&app.db, &p, now).await;
     let mut failures = vec![];
     match &app.db {
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, ..) => {
             let mut c = pool.acquire().await.unwrap();
             // The pages' joins by key run without Memoize (`db::POSTGRES_SESSION_SETTINGS`).
             let memoize: String = sqlx::query_scalar("SHOW enable_memoize")

@@ -37,10 +37,12 @@ async fn set_timezone(app: &TestApp, c: &CustomerUser, id: &str, tz: &str) {
 
 async fn period_keys(app: &TestApp) -> Vec<String> {
     let mut keys: Vec<String> = match &app.db {
-        agentdesk::db::Db::Postgres(p) => sqlx::query_scalar("SELECT period_key FROM deliverables")
-            .fetch_all(p)
-            .await
-            .unwrap(),
+        agentdesk::db::Db::Postgres(p, ..) => {
+            sqlx::query_scalar("SELECT period_key FROM deliverables")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
         agentdesk::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT period_key FROM deliverables")
             .fetch_all(p)
             .await
@@ -203,7 +205,7 @@ fn agentdesk_trading() -> &'static str {
 /// every column as the services saved it, only the id and agent differ.
 async fn copy_goal(app: &TestApp, n: u64) {
     let series = match app.db {
-        agentdesk::db::Db::Postgres(_) => "SELECT i FROM generate_series(1, $1) AS s(i)",
+        agentdesk::db::Db::Postgres(..) => "SELECT i FROM generate_series(1, $1) AS s(i)",
         agentdesk::db::Db::Sqlite(_) => {
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $1) SELECT i FROM s"
         }
@@ -220,7 +222,7 @@ async fn copy_goal(app: &TestApp, n: u64) {
     );
     let sql = sqlx::AssertSqlSafe(sql);
     let inserted = match &app.db {
-        agentdesk::db::Db::Postgres(p) => sqlx::query(sql)
+        agentdesk::db::Db::Postgres(p, ..) => sqlx::query(sql)
             .bind((n - 1) as i64)
             .execute(p)
             .await
@@ -360,7 +362,7 @@ async fn a_range_claimed_by_a_running_pass_is_left_to_it(engine: Engine) {
     let now = app.now();
     // The other pass: a session holding the middle range's claim.
     let other = match &app.db {
-        agentdesk::db::Db::Postgres(p) => {
+        agentdesk::db::Db::Postgres(p, ..) => {
             let mut conn = p.acquire().await.unwrap().detach();
             let key = generation::range_key(after, upto.as_deref());
             let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
@@ -423,7 +425,7 @@ async fn a_pass_stopped_half_way_leaves_no_claim_behind(engine: Engine) {
     assert!(pass.await.unwrap_err().is_cancelled());
     let made = app.count("SELECT COUNT(*) FROM deliverables").await as u64;
     assert!(made < GOALS, "{made} drafts before it stopped");
-    if matches!(app.db, agentdesk::db::Db::Postgres(_)) {
+    if matches!(app.db, agentdesk::db::Db::Postgres(..)) {
         // The server ends the closed session's locks as soon as it notices the close.
         let mut waited = 0;
         while app

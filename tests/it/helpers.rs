@@ -336,7 +336,7 @@ impl TestApp {
     /// Scalar query against the app's database, written once for both engines.
     pub async fn count(&self, sql: &'static str) -> i64 {
         match &self.db {
-            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            Db::Postgres(p, ..) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
             Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
         }
     }
@@ -344,7 +344,7 @@ impl TestApp {
     /// [`count`](Self::count) with text values bound to `$1`, `$2`, … in order.
     pub async fn count_with(&self, sql: &'static str, values: &[&str]) -> i64 {
         match &self.db {
-            Db::Postgres(p) => {
+            Db::Postgres(p, ..) => {
                 let mut q = sqlx::query_scalar(sql);
                 for v in values {
                     q = q.bind(*v);
@@ -364,7 +364,7 @@ impl TestApp {
     /// A text scalar from the app's database.
     pub async fn text(&self, sql: &'static str) -> String {
         match &self.db {
-            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            Db::Postgres(p, ..) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
             Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
         }
     }
@@ -372,7 +372,7 @@ impl TestApp {
     /// Runs a statement against the app's database; the error text when it is refused.
     pub async fn exec(&self, sql: &'static str) -> Result<u64, String> {
         match &self.db {
-            Db::Postgres(p) => sqlx::query(sql)
+            Db::Postgres(p, ..) => sqlx::query(sql)
                 .execute(p)
                 .await
                 .map(|r| r.rows_affected())
@@ -388,7 +388,7 @@ impl TestApp {
     /// Runs a statement with `values` bound to `$1`, `$2`, …
     pub async fn exec_with(&self, sql: &'static str, values: &[&str]) -> Result<u64, String> {
         match &self.db {
-            Db::Postgres(p) => {
+            Db::Postgres(p, ..) => {
                 let mut q = sqlx::query(sql);
                 for v in values {
                     q = q.bind(*v);
@@ -429,7 +429,7 @@ impl TestApp {
                     .filter_map(|f| std::fs::read(f).ok())
                     .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
             }
-            Db::Postgres(p) => {
+            Db::Postgres(p, ..) => {
                 let tables: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables \
                      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",

@@ -36,6 +36,7 @@ mod openapi;
 mod pg_cluster;
 mod phase1_api;
 mod platform;
+mod read_connections;
 mod review_pages;
 mod reviews;
 mod roles;

@@ -123,7 +123,7 @@ async fn the_serving_role_cannot_rewrite_the_audit_trail(engine: Engine) {
     agentdesk::service::checkout::checkout(&serving, &billing, &actor, &customer_id, &request)
         .await
         .expect("the serving role issues invoices");
-    let Db::Postgres(pool) = &serving else {
+    let Db::Postgres(pool, ..) = &serving else {
         unreachable!()
     };
     let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")

@@ -17,7 +17,7 @@ async fn schema(db: &Db) -> Vec<String> {
         .into_iter()
         .map(|(t, n, s)| format!("{t} {n}: {}", s.unwrap_or_default()))
         .collect(),
-        Db::Postgres(p) => {
+        Db::Postgres(p, ..) => {
             let mut v: Vec<String> = sqlx::query_as::<_, (String, String, String, String)>(
                 "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
                  WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
@@ -232,7 +232,7 @@ async fn migrated(engine: Engine) -> Option<(TestDb, Db)> {
 
 async fn on_pool(db: &Db, sql: &'static str) {
     match db {
-        Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        Db::Postgres(p, ..) => sqlx::query(sql).execute(p).await.map(|_| ()),
         Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
     }
     .unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -179,6 +179,32 @@ async fn readiness_follows_the_database(engine: Engine) {
         }
         Engine::Postgres => {
             let name = app.test_db.pg_name().unwrap().to_string();
+            // Connections dropped by the server while idle (a failover, a restart) cost at most
+            // one page, however many the worker kept.
+            let warm =
+                futures_util::future::join_all((0..4).map(|_| signed_in.page("/admin"))).await;
+            assert!(warm.iter().all(|(status, _)| *status == StatusCode::OK));
+            pg_admin(&format!(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+                 WHERE datname = '{name}'"
+            ))
+            .await;
+            let mut failed = 0;
+            for _ in 0..6 {
+                let (status, body) = signed_in.page("/admin").await;
+                match status {
+                    StatusCode::SERVICE_UNAVAILABLE => failed += 1,
+                    _ => assert_eq!(
+                        status,
+                        StatusCode::OK,
+                        "{}",
+                        body.split("<main").nth(1).unwrap_or(&body)
+                    ),
+                }
+            }
+            assert!(failed <= 1, "{failed} pages failed");
+            assert_eq!(signed_in.page("/admin").await.0, StatusCode::OK);
+
             pg_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
             pg_admin(&format!(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"

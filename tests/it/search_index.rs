@@ -19,7 +19,7 @@ const USERS: i64 = 20_000;
 
 async fn add_many_users(app: &TestApp) {
     let sql = match app.db {
-        Db::Postgres(_) => {
+        Db::Postgres(..) => {
             "INSERT INTO users (email, password_hash, role, disabled, must_change_password, created_at, updated_at) \
              SELECT 'user' || lpad(g::text, 5, '0') || '@example.com', 'x', 'viewer', FALSE, FALSE, \
                     (SELECT MIN(created_at) FROM users), (SELECT MIN(created_at) FROM users) \
@@ -34,7 +34,7 @@ async fn add_many_users(app: &TestApp) {
     };
     assert_eq!(app.exec(sql).await.unwrap(), USERS as u64);
     let customers = match app.db {
-        Db::Postgres(_) => {
+        Db::Postgres(..) => {
             "INSERT INTO customers (id, name, email, created_at, updated_at) \
              SELECT 'CUS-' || g, 'Clinic ' || g, 'c' || g || '@example.com', \
                     (SELECT MIN(created_at) FROM users), (SELECT MIN(created_at) FROM users) \
@@ -57,7 +57,7 @@ async fn add_many_users(app: &TestApp) {
 /// planner may rightly prefer a scan, so scans are priced out.
 async fn explain(app: &TestApp, sql: &str, texts: &[String], pg_off: &[&str]) -> Vec<String> {
     match &app.db {
-        Db::Postgres(p) => {
+        Db::Postgres(p, ..) => {
             let mut c = p.acquire().await.unwrap();
             for setting in pg_off {
                 let set = sqlx::AssertSqlSafe(format!("SET {setting} = off"));
@@ -179,7 +179,7 @@ async fn customer_search_finds_matches_through_an_index(engine: Engine) {
     let admin = app.admin().await;
     add_many_users(&app).await;
     let gstins = match app.db {
-        Db::Postgres(_) => "UPDATE customers SET gstin = '27AAPFU' || lpad(substr(id, 5), 8, '0')",
+        Db::Postgres(..) => "UPDATE customers SET gstin = '27AAPFU' || lpad(substr(id, 5), 8, '0')",
         Db::Sqlite(_) => {
             "UPDATE customers SET gstin = '27AAPFU' || printf('%08d', CAST(substr(id, 5) AS INTEGER))"
         }

@@ -305,7 +305,7 @@ async fn sessions_are_shared_by_instances_on_one_database(engine: Engine) {
     };
     let c = app.admin().await;
     let rows = match app.second_db().await {
-        agentdesk::db::Db::Postgres(p) => {
+        agentdesk::db::Db::Postgres(p, ..) => {
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL")
                 .fetch_one(&p)
                 .await

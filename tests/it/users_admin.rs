@@ -320,7 +320,7 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(engine: Engine) {
 async fn session_states(app: &TestApp) -> String {
     let sql = "SELECT CAST(state AS TEXT) FROM sessions";
     let rows: Vec<String> = match &app.db {
-        agentdesk::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        agentdesk::db::Db::Postgres(p, ..) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
         agentdesk::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
     };
     rows.join("\n")

@@ -552,7 +552,7 @@ async fn bench_engine(
     let loading = Instant::now();
     let now = Utc::now();
     let data = bench_data::load(&db, scale, now).await?;
-    if let Db::Postgres(p) = &db {
+    if let Db::Postgres(p, ..) = &db {
         // What autovacuum would do a minute later: hint bits and the visibility map set now, so the
         // measured runs do not pay for a fresh bulk load's first reads.
         sqlx::raw_sql("VACUUM (ANALYZE)").execute(p).await?;
@@ -701,7 +701,7 @@ async fn bench_engine(
 async fn settle_writes(db: &Db) {
     let step = match db {
         // Needs a superuser or the pg_checkpoint role, which a user who creates databases may lack.
-        Db::Postgres(p) => sqlx::raw_sql("CHECKPOINT").execute(p).await.map(|_| ()),
+        Db::Postgres(p, ..) => sqlx::raw_sql("CHECKPOINT").execute(p).await.map(|_| ()),
         Db::Sqlite(p) => sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(p)
             .await
@@ -940,7 +940,7 @@ async fn scheduler_race(db: &Db, url: &str, owed: u64, at: DateTime<Utc>) -> any
 
 async fn count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
     Ok(match db {
-        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+        Db::Postgres(p, ..) => sqlx::query_scalar(sql).fetch_one(p).await?,
         Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
     })
 }
