@@ -327,6 +327,7 @@ pub async fn render_errors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let mut info = RequestInfo::of(req.request());
+    let failures_before = crate::db::kept_reads::failures();
     let state = req
         .app_data::<actix_web::web::Data<super::AppState>>()
         .cloned();
@@ -348,6 +349,7 @@ pub async fn render_errors(
                 .and_then(|e| e.as_error::<AppError>());
             let outage = database_outage(
                 state.as_ref().map(|s| s.get_ref()),
+                failures_before,
                 status,
                 app_err.is_some_and(|e| !matches!(e, AppError::Internal(_))),
             )
@@ -370,6 +372,7 @@ pub async fn render_errors(
             let mut status = err.as_response_error().status_code();
             let outage = database_outage(
                 state.as_ref().map(|s| s.get_ref()),
+                failures_before,
                 status,
                 err.as_error::<AppError>()
                     .is_some_and(|e| !matches!(e, AppError::Internal(_))),
@@ -408,14 +411,23 @@ pub async fn render_errors(
 
 /// A 500 that is not one of our own refusals (an internal error mid-query, the session store failing)
 /// is usually the database going away: then the user is told so, with 503, rather than "something went
-/// wrong".
+/// wrong". It was, when a connection failed while the request ran; else the database is asked.
 async fn database_outage(
     state: Option<&super::AppState>,
+    failures_before: u64,
     status: StatusCode,
     ours: bool,
 ) -> Option<AppError> {
     if status != StatusCode::INTERNAL_SERVER_ERROR || ours {
         return None;
+    }
+    let unavailable = || {
+        AppError::Unavailable(
+            "The database is not reachable right now. Please try again in a moment.".into(),
+        )
+    };
+    if crate::db::kept_reads::failures() != failures_before {
+        return Some(unavailable());
     }
     let state = state?;
     let wait = std::time::Duration::from_secs(2);
@@ -428,9 +440,5 @@ async fn database_outage(
         tokio::time::timeout(wait, state.db.acquire()).await,
         Ok(Ok(_))
     );
-    down.then(|| {
-        AppError::Unavailable(
-            "The database is not reachable right now. Please try again in a moment.".into(),
-        )
-    })
+    down.then(unavailable)
 }
