@@ -17,9 +17,11 @@
 //! - anything else: each kept connection goes back through sqlx's pool (its check, idle and age
 //!   limits) a minute after it left it.
 //!
-//! Kept connections count as in use for sqlx's pool. So while anyone waits on that pool (a write, or
-//! a read that found nothing kept), connections given back go to the pool, not to the list, and a
-//! write that finds the pool empty first sends one kept connection back to it.
+//! Kept connections count as in use for sqlx's pool. A read that finds nothing kept and the pool at
+//! its limit waits for the next connection a read gives back, in the order the reads came. While
+//! anyone waits on sqlx's pool itself (a write, or a read that found room in it), connections given
+//! back go to the pool, not to the list, and a write that finds the pool empty first sends one kept
+//! connection back to it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use tokio::sync::oneshot;
 
 /// How long a connection may stay out of sqlx's pool before it goes back through its check.
 const RECHECK_AFTER: Duration = Duration::from_secs(60);
@@ -62,6 +65,10 @@ fn failed_lately() -> bool {
     at != 0 && now_ms().saturating_sub(at) < RECHECK_AFTER.as_millis() as u64
 }
 
+/// How often a read waiting for a connection given back looks at sqlx's pool again: a connection
+/// may have gone there instead (a write was waiting for it, then finished with it).
+const LOOK_AGAIN_AFTER: Duration = Duration::from_millis(5);
+
 /// The list of one worker's kept read connections (cheap to clone; `None` keeps nothing).
 #[derive(Clone, Default)]
 pub struct ReadKeep(Option<Arc<Mutex<Kept>>>);
@@ -69,6 +76,8 @@ pub struct ReadKeep(Option<Arc<Mutex<Kept>>>);
 #[derive(Default)]
 struct Kept {
     idle: Vec<KeptConn>,
+    /// Reads waiting for the next connection given back, longest waiting first.
+    queue: std::collections::VecDeque<oneshot::Sender<KeptConn>>,
     /// Tasks waiting on sqlx's pool for a connection.
     waiting: usize,
     closed: bool,
@@ -105,12 +114,33 @@ impl ReadKeep {
         self.lock().map_or(0, |k| k.idle.len())
     }
 
-    /// A read connection: a kept one if there is one, else one from `pool`.
+    /// A read connection: a kept one if there is one, else one from `pool`; when the pool is at
+    /// its limit, the next connection a read gives back (in the order the reads came).
     pub async fn acquire(&self, pool: &PgPool) -> sqlx::Result<ReadConn> {
         let failures = FAILURES.load(Ordering::Relaxed);
-        let waiting = match self.lock() {
-            None => None,
-            Some(mut kept) => {
+        if self.0.is_none() {
+            return Ok(self.lease(pool.acquire().await?, Instant::now(), failures));
+        }
+        let deadline = tokio::time::Instant::now() + pool.options().get_acquire_timeout();
+        let mut handed: Option<oneshot::Receiver<KeptConn>> = None;
+        loop {
+            if let Some(rx) = &mut handed {
+                let now = tokio::time::Instant::now();
+                if now >= deadline {
+                    return Err(sqlx::Error::PoolTimedOut);
+                }
+                match tokio::time::timeout_at(deadline.min(now + LOOK_AGAIN_AFTER), rx).await {
+                    Ok(Ok(k)) if k.failures == failures => {
+                        return Ok(self.lease(k.conn, k.since, failures));
+                    }
+                    // Kept from before a failure (back through sqlx's check), or no longer kept.
+                    Ok(_) => handed = None,
+                    // Look at the pool again, keeping the place in the queue.
+                    Err(_) => {}
+                }
+            }
+            let room_in_pool = {
+                let mut kept = self.lock().expect("keeping");
                 // The one kept longest goes back to sqlx's pool once its minute is up, so a
                 // connection no longer needed reaches the pool's idle limit and closes.
                 if kept
@@ -122,29 +152,43 @@ impl ReadKeep {
                 }
                 while let Some(k) = kept.idle.pop() {
                     if k.failures == failures {
-                        return Ok(ReadConn {
-                            conn: Some(k.conn),
-                            since: k.since,
-                            failures,
-                            keep: self.clone(),
-                        });
+                        return Ok(self.lease(k.conn, k.since, failures));
                     }
-                    // Kept from before a failure: back through sqlx's check.
                     drop(k.conn);
                 }
-                // Counted under the same lock, so nothing is kept between the look and the wait.
-                kept.waiting += 1;
-                Some(WaitingGuard(self))
+                let full =
+                    pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections();
+                if !full || kept.closed {
+                    // Counted under the same lock, so nothing is kept between the look and the
+                    // wait on the pool.
+                    kept.waiting += 1;
+                    true
+                } else {
+                    if handed.is_none() {
+                        let (tx, rx) = oneshot::channel();
+                        kept.queue.push_back(tx);
+                        handed = Some(rx);
+                    }
+                    false
+                }
+            };
+            if room_in_pool {
+                // A connection handed to the dropped place goes back to sqlx's pool.
+                drop(handed);
+                let _waiting = WaitingGuard(self);
+                let conn = Self::from_pool(pool).await?;
+                return Ok(self.lease(conn, Instant::now(), failures));
             }
-        };
-        let conn = Self::from_pool(pool).await?;
-        drop(waiting);
-        Ok(ReadConn {
+        }
+    }
+
+    fn lease(&self, conn: PoolConnection<Postgres>, since: Instant, failures: u64) -> ReadConn {
+        ReadConn {
             conn: Some(conn),
-            since: Instant::now(),
+            since,
             failures,
             keep: self.clone(),
-        })
+        }
     }
 
     /// A connection from sqlx's pool; in the minute after a failure, one that answers a ping (a
@@ -186,11 +230,19 @@ impl ReadKeep {
             && failures == FAILURES.load(Ordering::Relaxed)
             && since.elapsed() < RECHECK_AFTER
         {
-            kept.idle.push(KeptConn {
+            let mut k = KeptConn {
                 conn,
                 since,
                 failures,
-            });
+            };
+            // To the read waiting longest, if any (one that gave up hands it back here).
+            while let Some(waiting) = kept.queue.pop_front() {
+                match waiting.send(k) {
+                    Ok(()) => return,
+                    Err(back) => k = back,
+                }
+            }
+            kept.idle.push(k);
             return;
         }
         drop(conn);
@@ -201,7 +253,7 @@ impl ReadKeep {
     pub fn release_all(&self) {
         let idle = self.lock().map(|mut k| {
             k.closed = true;
-            std::mem::take(&mut k.idle)
+            (std::mem::take(&mut k.idle), std::mem::take(&mut k.queue))
         });
         drop(idle);
     }

@@ -137,6 +137,32 @@ async fn kept_reads_never_keep_others_waiting(engine: Engine) {
         let read = tokio::time::timeout(Duration::from_secs(2), read).await;
         assert_eq!(read.expect("the read in time").unwrap(), 6);
     }
+
+    // One connection: a read holds it, a write waits, then a second read; the write gets it from
+    // the first read, and the second read from the write, which gives it to sqlx's pool.
+    let solo = pools.for_worker(1);
+    for _ in 0..3 {
+        let held = solo.acquire().await.unwrap();
+        let write = tokio::spawn({
+            let db = solo.clone();
+            async move {
+                let mut tx = db.begin().await?;
+                agentdesk::execute!(tx.conn(), sqlx::query("SELECT 1"))?;
+                tx.commit().await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let read = tokio::spawn({
+            let db = solo.clone();
+            async move { sum_to(&db, 4).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(held);
+        let write = tokio::time::timeout(Duration::from_secs(2), write).await;
+        assert!(matches!(write, Ok(Ok(Ok(())))), "the write: {write:?}");
+        let read = tokio::time::timeout(Duration::from_secs(2), read).await;
+        assert_eq!(read.expect("the read in time").unwrap(), 10);
+    }
     tokio::time::timeout(Duration::from_secs(10), pools.close())
         .await
         .expect("the pools close with connections kept");
