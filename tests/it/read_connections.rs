@@ -40,6 +40,16 @@ async fn sum_to(db: &Db, n: i64) -> i64 {
         .unwrap()
 }
 
+/// A write transaction started on a task of its own, to be awaited later.
+fn spawn_write(db: &Db) -> tokio::task::JoinHandle<sqlx::Result<()>> {
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut tx = db.begin().await?;
+        agentdesk::execute!(tx.conn(), sqlx::query("SELECT 1"))?;
+        tx.commit().await
+    })
+}
+
 async fn backend_pid(db: &Db) -> Option<i32> {
     let mut c = db.acquire().await.unwrap();
     match c.conn() {
@@ -115,14 +125,7 @@ async fn kept_reads_never_keep_others_waiting(engine: Engine) {
     // back, instead of waiting while it sits kept.
     for _ in 0..3 {
         let (a, b) = (db.acquire().await.unwrap(), db.acquire().await.unwrap());
-        let write = tokio::spawn({
-            let db = db.clone();
-            async move {
-                let mut tx = db.begin().await?;
-                agentdesk::execute!(tx.conn(), sqlx::query("SELECT 1"))?;
-                tx.commit().await
-            }
-        });
+        let write = spawn_write(&db);
         let read = tokio::spawn({
             let db = db.clone();
             async move { sum_to(&db, 3).await }
@@ -143,14 +146,7 @@ async fn kept_reads_never_keep_others_waiting(engine: Engine) {
     let solo = pools.for_worker(1);
     for _ in 0..3 {
         let held = solo.acquire().await.unwrap();
-        let write = tokio::spawn({
-            let db = solo.clone();
-            async move {
-                let mut tx = db.begin().await?;
-                agentdesk::execute!(tx.conn(), sqlx::query("SELECT 1"))?;
-                tx.commit().await
-            }
-        });
+        let write = spawn_write(&solo);
         tokio::time::sleep(Duration::from_millis(50)).await;
         let read = tokio::spawn({
             let db = solo.clone();
